@@ -1,0 +1,171 @@
+"""The ``khabar`` command: serve, db upgrade, demo, keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.config import get_settings
+from app.db import Database
+
+cli = typer.Typer(
+    help="Khabar: a headless content API for Arabic-first newsrooms.", no_args_is_help=True
+)
+db_cli = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+keys_cli = typer.Typer(help="Management API keys.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(keys_cli, name="keys")
+console = Console()
+
+ROLES = ("admin", "editor", "writer")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+) -> None:
+    """Run the API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        server_header=False,
+        log_level="info",
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Migrate the database (KHABAR_DATABASE_URL) to the newest schema."""
+    from app.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"[green]Database is at {revision}[/green]")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
+    """Migrate the database back to REVISION (e.g. base)."""
+    from app.migrate import downgrade
+
+    downgrade(get_settings().database_url, revision)
+    console.print(f"[yellow]Database is at {revision}[/yellow]")
+
+
+@cli.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option(help="Only when the store has no articles.")] = False,
+) -> None:
+    """Load the demo content (sections, tags, authors, Arabic and English articles)."""
+    from app.services import demo as demo_service
+
+    settings = get_settings()
+    database = Database(settings.database_url)
+    try:
+        with database.session(write=True) as session:
+            loaded = demo_service.load_demo(
+                session, default_lang=settings.default_language, if_empty=if_empty
+            )
+            session.commit()
+    finally:
+        database.dispose()
+    if loaded:
+        console.print(f"[green]Loaded demo content: {loaded} articles[/green]")
+    else:
+        console.print("The store has content already: demo not loaded.")
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who or what the key is for.")],
+    role: Annotated[str, typer.Option(help="admin, editor or writer.")] = "editor",
+    expires: Annotated[
+        datetime | None, typer.Option(help="Expiry (ISO 8601, UTC if no offset).")
+    ] = None,
+) -> None:
+    """Create a key and print it once (only its hash is kept)."""
+    from app.services import keys as key_service
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
+    if expires is not None and expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    database = Database(get_settings().database_url)
+    try:
+        with database.session(write=True) as session:
+            _key, token = key_service.create_key(session, name=name, role=role, expires_at=expires)
+            session.commit()
+    finally:
+        database.dispose()
+    console.print(f"Created a {role} key for {name}. Store it now; it is not shown again:")
+    typer.echo(token)
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List keys (prefix, name, role, state)."""
+    from app.services import keys as key_service
+
+    database = Database(get_settings().database_url)
+    try:
+        with database.session() as session:
+            keys = key_service.list_keys(session)
+    finally:
+        database.dispose()
+    table = Table("prefix", "name", "role", "created", "expires", "state")
+    now = datetime.now(UTC)
+    for key in keys:
+        state = (
+            "revoked"
+            if key.revoked_at
+            else "expired"
+            if key.expires_at and key.expires_at <= now
+            else "active"
+        )
+        table.add_row(
+            key.prefix,
+            key.name,
+            key.role,
+            f"{key.created_at:%Y-%m-%d %H:%M}",
+            f"{key.expires_at:%Y-%m-%d %H:%M}" if key.expires_at else "-",
+            state,
+        )
+    console.print(table)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix (see keys list).")],
+) -> None:
+    """Revoke a key: it stops working at once."""
+    from app.errors import NotFound
+    from app.services import keys as key_service
+
+    database = Database(get_settings().database_url)
+    try:
+        with database.session(write=True) as session:
+            key_service.revoke_key(session, prefix=prefix)
+            session.commit()
+    except NotFound as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        database.dispose()
+    console.print(f"Revoked {prefix}.")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,38 @@
+"""Every knob Khabar has, read from the environment (prefix ``KHABAR_``) by ``get_settings()``.
+
+Nothing reads the environment at import time: the app factory takes a ``Settings`` and tests
+build their own.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KHABAR_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/khabar.db",
+        description="SQLAlchemy URL: sqlite:///path or postgresql://user@host/db.",
+    )
+    database_echo: bool = False
+    default_language: str = "ar"
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Absolute URL the API is reached at; used for links in responses.",
+    )
+    cache_max_age: int = Field(default=60, description="max-age of public GET responses (s).")
+    cache_s_maxage: int = Field(default=300, description="s-maxage for shared caches/CDNs (s).")
+    cache_stale_while_revalidate: int = 600
+    demo_on_empty: bool = Field(
+        default=True, description="`khabar serve --demo` loads demo content into an empty store."
+    )
+    section_front_latest: int = Field(
+        default=20, description="How many latest articles a section front lists after its pins."
+    )
+
+
+def get_settings() -> Settings:
+    return Settings()

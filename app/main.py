@@ -1,0 +1,135 @@
+"""The application factory: routers, error handlers, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app import __version__
+from app.config import Settings, get_settings
+from app.db import Database
+from app.errors import KhabarError
+from app.routers import articles, authors, root, sections, tags
+from app.schemas.common import PROBLEM_MEDIA, FieldError, Problem
+
+DESCRIPTION = """
+Khabar (خبر) is a headless content API for Arabic-first newsrooms.
+
+* **Public delivery** needs no key and only ever shows published content.
+* **Management** needs `Authorization: Bearer <key>` (`khabar keys create --role editor`).
+* Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) `application/problem+json`.
+* Every text-carrying object has `lang` and `dir` (`rtl`/`ltr`); Arabic is plain UTF-8.
+* Lists use opaque keyset cursors: follow `links.next` until it is `null`.
+* Public GETs carry `ETag` (send `If-None-Match` for a 304) and `Cache-Control`.
+* Updates need `If-Match` with the ETag you read: a stale one gets 412 and changes nothing.
+"""
+
+
+def problem(status: int, title: str, detail: str | None, **extra: Any) -> Response:
+    body = Problem(type="about:blank", title=title, status=status, detail=detail, **extra)
+    headers = {"Cache-Control": "no-store"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="khabar"'
+    return Response(
+        body.model_dump_json(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA,
+        headers=headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KhabarError)
+    async def on_khabar_error(_request: Request, exc: KhabarError) -> Response:
+        return problem(exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(_request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {
+                "loc": list(e.get("loc", ())),
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
+        return problem(422, "Validation failed", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed"}
+        response = problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(StaleDataError)
+    async def on_stale(_request: Request, _exc: StaleDataError) -> Response:
+        return problem(
+            412, "Precondition failed", "Someone else changed it meanwhile: read it again."
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def on_integrity(_request: Request, _exc: IntegrityError) -> Response:
+        return problem(
+            409, "Conflict", "The change conflicts with existing content (a duplicate?)."
+        )
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            app.state.db.dispose()
+
+    app = FastAPI(
+        title="Khabar",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    app.state.settings = settings
+    app.state.db = database or Database(settings.database_url, echo=settings.database_echo)
+    install_error_handlers(app)
+    for module in (root, articles, sections, tags, authors):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema, plus the problem document every error route refers to."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (Problem, FieldError):
+        components[model.__name__] = _component(model)
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema
+
+
+def _component(model: type[BaseModel]) -> dict[str, Any]:
+    definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    definition.pop("$defs", None)
+    return definition

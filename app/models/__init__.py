@@ -1,0 +1,30 @@
+"""Every table, imported here so that Alembic and the app see the whole schema."""
+
+from app.models.api_key import ApiKey
+from app.models.article import (
+    Article,
+    ArticleAuthor,
+    ArticleRelated,
+    ArticleSection,
+    ArticleSlug,
+    ArticleTag,
+)
+from app.models.author import Author
+from app.models.base import Base
+from app.models.section import Section, SectionPin
+from app.models.tag import Tag
+
+__all__ = [
+    "ApiKey",
+    "Article",
+    "ArticleAuthor",
+    "ArticleRelated",
+    "ArticleSection",
+    "ArticleSlug",
+    "ArticleTag",
+    "Author",
+    "Base",
+    "Section",
+    "SectionPin",
+    "Tag",
+]

@@ -1,0 +1,152 @@
+"""The article aggregate: the article row and its ordered links to authors, sections, tags,
+related articles, plus the slugs it used to have (kept as redirects)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.author import Author
+from app.models.base import Base, JSONValue, utcnow
+from app.models.section import Section
+from app.models.tag import Tag
+
+STATUSES = ("draft", "scheduled", "published", "archived")
+
+
+class Article(Base):
+    __tablename__ = "article"
+    __table_args__ = (
+        UniqueConstraint("lang", "slug"),
+        Index("ix_article_status_published", "status", "published_at", "id"),
+        Index("ix_article_section_published", "primary_section_id", "status", "published_at"),
+        Index("ix_article_status_created", "status", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(24), unique=True)
+    lang: Mapped[str] = mapped_column(String(16))
+    slug: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    headline: Mapped[str] = mapped_column(Text)
+    kicker: Mapped[str | None] = mapped_column(Text)
+    subheadline: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue, default=list)
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    reading_time: Mapped[int] = mapped_column(Integer, default=0)
+    breaking: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgency: Mapped[int] = mapped_column(Integer, default=5)
+    source: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    translation_group: Mapped[str | None] = mapped_column(String(24), index=True)
+    primary_section_id: Mapped[int | None] = mapped_column(
+        ForeignKey("section.id", ondelete="RESTRICT")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+    first_published_at: Mapped[datetime | None]
+    scheduled_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_key.id", ondelete="SET NULL")
+    )
+    updated_by_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_key.id", ondelete="SET NULL")
+    )
+
+    # The version column doubles as SQLAlchemy's optimistic lock: an UPDATE that finds another
+    # version in the row fails instead of overwriting someone else's edit.
+    __mapper_args__ = {"version_id_col": version}
+
+    primary_section: Mapped[Section | None] = relationship(lazy="raise")
+    author_links: Mapped[list[ArticleAuthor]] = relationship(
+        lazy="raise", order_by="ArticleAuthor.position", cascade="all, delete-orphan"
+    )
+    section_links: Mapped[list[ArticleSection]] = relationship(
+        lazy="raise", order_by="ArticleSection.position", cascade="all, delete-orphan"
+    )
+    tag_links: Mapped[list[ArticleTag]] = relationship(
+        lazy="raise", order_by="ArticleTag.position", cascade="all, delete-orphan"
+    )
+    related_links: Mapped[list[ArticleRelated]] = relationship(
+        lazy="raise",
+        order_by="ArticleRelated.position",
+        cascade="all, delete-orphan",
+        foreign_keys="ArticleRelated.article_id",
+    )
+
+
+class ArticleAuthor(Base):
+    __tablename__ = "article_author"
+    __table_args__ = (Index("ix_article_author_author", "author_id", "article_id"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("author.id", ondelete="RESTRICT"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    author: Mapped[Author] = relationship(lazy="raise")
+
+
+class ArticleSection(Base):
+    """An extra (non-primary) section of an article."""
+
+    __tablename__ = "article_section"
+    __table_args__ = (Index("ix_article_section_section", "section_id", "article_id"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+    section_id: Mapped[int] = mapped_column(
+        ForeignKey("section.id", ondelete="RESTRICT"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    section: Mapped[Section] = relationship(lazy="raise")
+
+
+class ArticleTag(Base):
+    __tablename__ = "article_tag"
+    __table_args__ = (Index("ix_article_tag_tag", "tag_id", "article_id"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    tag: Mapped[Tag] = relationship(lazy="raise")
+
+
+class ArticleRelated(Base):
+    __tablename__ = "article_related"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+    related_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    related: Mapped[Article] = relationship(lazy="raise", foreign_keys=[related_id])
+
+
+class ArticleSlug(Base):
+    """A slug an article used to have: requests for it get a 301 to the current one."""
+
+    __tablename__ = "article_slug"
+    __table_args__ = (UniqueConstraint("lang", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), index=True
+    )
+    lang: Mapped[str] = mapped_column(String(16))
+    slug: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,74 @@
+"""JSON responses with validators and caching headers, shared by every read endpoint.
+
+Bodies are serialised once by Pydantic (UTF-8, Arabic as is, never ``\\uXXXX``). The strong
+``ETag`` is a hash of exactly those bytes, prefixed with the content version where there is one
+(``"v7-…"``) so that the same value works as ``If-Match`` on the write endpoints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+
+from fastapi import Request, Response
+from pydantic import BaseModel
+
+from app.config import Settings
+
+JSON_MEDIA = "application/json"
+
+
+def cache_control(settings: Settings, *, public: bool) -> str:
+    if not public:
+        return "private, no-store"
+    return (
+        f"public, max-age={settings.cache_max_age}, s-maxage={settings.cache_s_maxage}, "
+        f"stale-while-revalidate={settings.cache_stale_while_revalidate}"
+    )
+
+
+def make_etag(body: bytes, version: int | None = None) -> str:
+    digest = hashlib.blake2b(body, digest_size=10).hexdigest()
+    return f'"v{version}-{digest}"' if version is not None else f'"{digest}"'
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Weak comparison, as If-None-Match asks for (RFC 9110 §13.1.2)."""
+    if header is None:
+        return False
+    if header.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+
+
+def json_response(
+    request: Request,
+    settings: Settings,
+    model: BaseModel,
+    *,
+    public: bool,
+    status_code: int = 200,
+    include: Any = None,
+    version: int | None = None,
+    last_modified: datetime | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body = model.model_dump_json(include=include).encode("utf-8")
+    etag = make_etag(body, version)
+    out = {
+        "ETag": etag,
+        "Cache-Control": cache_control(settings, public=public),
+        "Vary": "Authorization",
+        **(headers or {}),
+    }
+    if last_modified is not None:
+        out["Last-Modified"] = format_datetime(last_modified, usegmt=True)
+    if request.method in ("GET", "HEAD") and etag_matches(
+        request.headers.get("if-none-match"), etag
+    ):
+        return Response(status_code=304, headers=out)
+    return Response(body, status_code=status_code, media_type=JSON_MEDIA, headers=out)

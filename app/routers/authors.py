@@ -1,0 +1,129 @@
+"""Authors (bylines): listing and management."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from app.deps import (
+    CursorQuery,
+    EditorKey,
+    LimitDep,
+    OptionalKey,
+    SessionDep,
+    SettingsDep,
+    WriteSessionDep,
+)
+from app.errors import NotFound
+from app.responses import json_response
+from app.routers.present import presenter
+from app.schemas.authors import AuthorCreate, AuthorList, AuthorRead, AuthorUpdate
+from app.schemas.common import SLUG_MAX, Links, problem_responses
+from app.services import authors as author_service
+
+router = APIRouter(prefix="/v1/authors", tags=["authors"])
+
+AuthorSlug = Annotated[str, Path(max_length=SLUG_MAX * 4, description="The author's slug.")]
+
+
+@router.get(
+    "",
+    response_model=AuthorList,
+    summary="List authors",
+    responses=problem_responses(304, 400, 401, 422),
+)
+def list_authors(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    key: OptionalKey,
+    limit: LimitDep,
+    cursor: CursorQuery = None,
+) -> Response:
+    """In slug order, with keyset pagination."""
+    rows, next_cursor = author_service.list_authors(session, cursor=cursor, limit=limit)
+    view = presenter(settings)
+    next_url = str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
+    page = AuthorList(
+        items=[view.author(a) for a in rows],
+        next_cursor=next_cursor,
+        links=Links(self=str(request.url), next=next_url),
+    )
+    return json_response(request, settings, page, public=key is None)
+
+
+@router.get(
+    "/{author_slug}",
+    response_model=AuthorRead,
+    summary="Get a author",
+    responses=problem_responses(304, 401, 404, 422),
+)
+def get_author(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    key: OptionalKey,
+    author_slug: AuthorSlug,
+) -> Response:
+    author = author_service.get_author(session, slug=author_slug)
+    if author is None:
+        raise NotFound(f"No author has the slug «{author_slug}».")
+    return json_response(request, settings, presenter(settings).author(author), public=key is None)
+
+
+@router.post(
+    "",
+    response_model=AuthorRead,
+    status_code=201,
+    summary="Create a author",
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_author(
+    session: WriteSessionDep, settings: SettingsDep, key: EditorKey, payload: AuthorCreate
+) -> AuthorRead:
+    """The slug is made from the name when not given."""
+    author = author_service.create_author(
+        session, data=payload.model_dump(), default_lang=settings.default_language
+    )
+    session.commit()
+    return presenter(settings).author(author)
+
+
+@router.patch(
+    "/{author_slug}",
+    response_model=AuthorRead,
+    summary="Update a author",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def update_author(
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    key: EditorKey,
+    author_slug: AuthorSlug,
+    payload: AuthorUpdate,
+) -> AuthorRead:
+    author = author_service.get_author(session, slug=author_slug)
+    if author is None:
+        raise NotFound(f"No author has the slug «{author_slug}».")
+    author_service.update_author(
+        session, author=author, changes=payload.model_dump(exclude_unset=True)
+    )
+    session.commit()
+    return presenter(settings).author(author)
+
+
+@router.delete(
+    "/{author_slug}",
+    status_code=204,
+    summary="Delete a author",
+    responses=problem_responses(401, 403, 404, 409),
+)
+def delete_author(session: WriteSessionDep, key: EditorKey, author_slug: AuthorSlug) -> Response:
+    """Refused (409) while the author has a byline on any article."""
+    author = author_service.get_author(session, slug=author_slug)
+    if author is None:
+        raise NotFound(f"No author has the slug «{author_slug}».")
+    author_service.delete_author(session, author=author)
+    session.commit()
+    return Response(status_code=204)

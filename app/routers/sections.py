@@ -1,0 +1,176 @@
+"""Sections: the tree, one section with its front, and their management."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from app.deps import EditorKey, OptionalKey, SessionDep, SettingsDep, WriteSessionDep
+from app.errors import NotFound
+from app.models import Section
+from app.responses import json_response
+from app.routers.present import Presenter, presenter
+from app.schemas.common import LANG_PATTERN, SLUG_MAX, problem_responses
+from app.schemas.sections import (
+    SectionCreate,
+    SectionDetail,
+    SectionFront,
+    SectionNode,
+    SectionRead,
+    SectionTree,
+    SectionUpdate,
+)
+from app.services import articles as article_service
+from app.services import sections as section_service
+from app.services.articles import ArticleFilters
+
+router = APIRouter(prefix="/v1/sections", tags=["sections"])
+
+SectionSlug = Annotated[str, Path(max_length=SLUG_MAX * 4, description="The section's slug.")]
+LangQuery = Annotated[
+    str | None,
+    Query(pattern=LANG_PATTERN, max_length=16, description="Language of names (default: site's)."),
+]
+
+
+def _tree(view: Presenter, sections: list[Section]) -> list[SectionNode]:
+    by_parent: dict[int | None, list[Section]] = {}
+    slugs = {s.id: s.slug for s in sections}
+    for section in sections:
+        by_parent.setdefault(section.parent_id, []).append(section)
+
+    def node(section: Section) -> SectionNode:
+        base = view.section(section, slugs.get(section.parent_id or -1))
+        return SectionNode(
+            **base.model_dump(), children=[node(c) for c in by_parent.get(section.id, [])]
+        )
+
+    return [node(s) for s in by_parent.get(None, [])]
+
+
+@router.get(
+    "",
+    response_model=SectionTree,
+    summary="The section tree",
+    responses=problem_responses(304, 401, 422),
+)
+def list_sections(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    key: OptionalKey,
+    lang: LangQuery = None,
+) -> Response:
+    """Every section, nested under its parent, in position order."""
+    view = presenter(settings, lang)
+    tree = SectionTree(items=_tree(view, section_service.all_sections(session)))
+    return json_response(request, settings, tree, public=key is None)
+
+
+def _detail(
+    session: SessionDep, settings: SettingsDep, section: Section, lang: str | None, public: bool
+) -> SectionDetail:
+    view = presenter(settings, lang)
+    sections = section_service.all_sections(session)
+    slugs = {s.id: s.slug for s in sections}
+    pinned_ids = section_service.pinned_article_ids(session, section_id=section.id)
+    pinned = article_service.articles_by_ids(session, pinned_ids, public=public)
+    latest, _ = article_service.list_articles(
+        session,
+        filters=ArticleFilters(section=section.slug, status=None if public else "published"),
+        cursor=None,
+        limit=settings.section_front_latest + len(pinned),
+    )
+    pinned_set = {a.id for a in pinned}
+    latest = [a for a in latest if a.id not in pinned_set][: settings.section_front_latest]
+    return SectionDetail(
+        **view.section(section, slugs.get(section.parent_id or -1)).model_dump(),
+        children=[view.section(s, section.slug) for s in sections if s.parent_id == section.id],
+        front=SectionFront(
+            pinned=[view.card(a) for a in pinned], latest=[view.card(a) for a in latest]
+        ),
+    )
+
+
+@router.get(
+    "/{section_slug}",
+    response_model=SectionDetail,
+    summary="A section and its front",
+    responses=problem_responses(304, 401, 404, 422),
+)
+def get_section(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    key: OptionalKey,
+    section_slug: SectionSlug,
+    lang: LangQuery = None,
+) -> Response:
+    """The front lists the pinned articles in order, then the latest from the section and its
+    sub-sections."""
+    section = section_service.get_section(session, slug=section_slug)
+    if section is None:
+        raise NotFound(f"No section has the slug «{section_slug}».")
+    detail = _detail(session, settings, section, lang, public=key is None)
+    return json_response(request, settings, detail, public=key is None)
+
+
+@router.post(
+    "",
+    response_model=SectionRead,
+    status_code=201,
+    summary="Create a section",
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_section(
+    session: WriteSessionDep, settings: SettingsDep, key: EditorKey, payload: SectionCreate
+) -> SectionRead:
+    section = section_service.create_section(session, data=payload.model_dump())
+    session.commit()
+    return _read(session, settings, section)
+
+
+@router.patch(
+    "/{section_slug}",
+    response_model=SectionRead,
+    summary="Update a section",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def update_section(
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    key: EditorKey,
+    section_slug: SectionSlug,
+    payload: SectionUpdate,
+) -> SectionRead:
+    """Also sets the pinned articles of the front (`pinned`, in order)."""
+    section = section_service.get_section(session, slug=section_slug)
+    if section is None:
+        raise NotFound(f"No section has the slug «{section_slug}».")
+    section_service.update_section(
+        session, section=section, changes=payload.model_dump(exclude_unset=True)
+    )
+    session.commit()
+    return _read(session, settings, section)
+
+
+@router.delete(
+    "/{section_slug}",
+    status_code=204,
+    summary="Delete a section",
+    responses=problem_responses(401, 403, 404, 409),
+)
+def delete_section(session: WriteSessionDep, key: EditorKey, section_slug: SectionSlug) -> Response:
+    """Refused (409) while the section has sub-sections or articles."""
+    section = section_service.get_section(session, slug=section_slug)
+    if section is None:
+        raise NotFound(f"No section has the slug «{section_slug}».")
+    section_service.delete_section(session, section=section)
+    session.commit()
+    return Response(status_code=204)
+
+
+def _read(session: WriteSessionDep, settings: SettingsDep, section: Section) -> SectionRead:
+    parent = session.get(Section, section.parent_id) if section.parent_id else None
+    return presenter(settings).section(section, parent.slug if parent else None)

@@ -1,0 +1,125 @@
+"""Tags: listing (by type) and management."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from app.deps import (
+    CursorQuery,
+    EditorKey,
+    LimitDep,
+    OptionalKey,
+    SessionDep,
+    SettingsDep,
+    WriteSessionDep,
+)
+from app.errors import NotFound
+from app.responses import json_response
+from app.routers.present import presenter
+from app.schemas.common import SLUG_MAX, Links, problem_responses
+from app.schemas.tags import TagCreate, TagList, TagRead, TagType, TagUpdate
+from app.services import tags as tag_service
+
+router = APIRouter(prefix="/v1/tags", tags=["tags"])
+
+TagSlug = Annotated[str, Path(max_length=SLUG_MAX * 4, description="The tag's slug.")]
+
+
+@router.get(
+    "", response_model=TagList, summary="List tags", responses=problem_responses(304, 400, 401, 422)
+)
+def list_tags(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    key: OptionalKey,
+    limit: LimitDep,
+    cursor: CursorQuery = None,
+    type: Annotated[TagType | None, Query(description="Only tags of this type.")] = None,
+) -> Response:
+    """In slug order, with keyset pagination."""
+    rows, next_cursor = tag_service.list_tags(session, type=type, cursor=cursor, limit=limit)
+    view = presenter(settings)
+    next_url = str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
+    page = TagList(
+        items=[view.tag(t) for t in rows],
+        next_cursor=next_cursor,
+        links=Links(self=str(request.url), next=next_url),
+    )
+    return json_response(request, settings, page, public=key is None)
+
+
+@router.get(
+    "/{tag_slug}",
+    response_model=TagRead,
+    summary="Get a tag",
+    responses=problem_responses(304, 401, 404, 422),
+)
+def get_tag(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    key: OptionalKey,
+    tag_slug: TagSlug,
+) -> Response:
+    tag = tag_service.get_tag(session, slug=tag_slug)
+    if tag is None:
+        raise NotFound(f"No tag has the slug «{tag_slug}».")
+    return json_response(request, settings, presenter(settings).tag(tag), public=key is None)
+
+
+@router.post(
+    "",
+    response_model=TagRead,
+    status_code=201,
+    summary="Create a tag",
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_tag(
+    session: WriteSessionDep, settings: SettingsDep, key: EditorKey, payload: TagCreate
+) -> TagRead:
+    """The slug is made from the name when not given."""
+    tag = tag_service.create_tag(
+        session, data=payload.model_dump(), default_lang=settings.default_language
+    )
+    session.commit()
+    return presenter(settings).tag(tag)
+
+
+@router.patch(
+    "/{tag_slug}",
+    response_model=TagRead,
+    summary="Update a tag",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def update_tag(
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    key: EditorKey,
+    tag_slug: TagSlug,
+    payload: TagUpdate,
+) -> TagRead:
+    tag = tag_service.get_tag(session, slug=tag_slug)
+    if tag is None:
+        raise NotFound(f"No tag has the slug «{tag_slug}».")
+    tag_service.update_tag(session, tag=tag, changes=payload.model_dump(exclude_unset=True))
+    session.commit()
+    return presenter(settings).tag(tag)
+
+
+@router.delete(
+    "/{tag_slug}",
+    status_code=204,
+    summary="Delete a tag",
+    responses=problem_responses(401, 403, 404),
+)
+def delete_tag(session: WriteSessionDep, key: EditorKey, tag_slug: TagSlug) -> Response:
+    """Also takes the tag off every article."""
+    tag = tag_service.get_tag(session, slug=tag_slug)
+    if tag is None:
+        raise NotFound(f"No tag has the slug «{tag_slug}».")
+    tag_service.delete_tag(session, tag=tag)
+    session.commit()
+    return Response(status_code=204)

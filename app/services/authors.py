@@ -1,0 +1,71 @@
+"""Authors (bylines)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict
+from app.models import ArticleAuthor, Author
+from app.services.pagination import decode_cursor, encode_cursor
+from app.services.slugs import checked_slug
+from app.text.slugs import normalise_slug, slugify
+
+
+def list_authors(
+    session: Session, *, cursor: str | None, limit: int
+) -> tuple[list[Author], str | None]:
+    query = select(Author).order_by(Author.slug).limit(limit + 1)
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, "author", str)
+        query = query.where(Author.slug > after)
+    rows = list(session.scalars(query))
+    next_cursor = encode_cursor("author", rows[limit - 1].slug) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def get_author(session: Session, *, slug: str) -> Author | None:
+    return session.scalar(select(Author).where(Author.slug == normalise_slug(slug)))
+
+
+def create_author(session: Session, *, data: dict[str, Any], default_lang: str) -> Author:
+    slug = checked_slug(data["slug"]) if data.get("slug") else slugify(data["name"])
+    if not slug:
+        slug = checked_slug(data["name"])
+    if session.scalar(select(exists().where(Author.slug == slug))):
+        raise Conflict(f"An author with the slug «{slug}» exists already.")
+    author = Author(
+        slug=slug,
+        name=data["name"],
+        lang=data.get("lang") or default_lang,
+        job_title=data.get("job_title"),
+        bio=data.get("bio"),
+    )
+    session.add(author)
+    session.flush()
+    return author
+
+
+def update_author(session: Session, *, author: Author, changes: dict[str, Any]) -> Author:
+    if "slug" in changes and changes["slug"] != author.slug:
+        slug = checked_slug(changes["slug"])
+        if session.scalar(select(exists().where(Author.slug == slug))):
+            raise Conflict(f"An author with the slug «{slug}» exists already.")
+        author.slug = slug
+    for name in ("name", "lang"):
+        if changes.get(name) is not None:
+            setattr(author, name, changes[name])
+    for name in ("job_title", "bio"):
+        if name in changes:
+            setattr(author, name, changes[name])
+    session.flush()
+    return author
+
+
+def delete_author(session: Session, *, author: Author) -> None:
+    if session.scalar(select(exists().where(ArticleAuthor.author_id == author.id))):
+        raise Conflict("The author has a byline on articles: remove it from them first.")
+    session.delete(author)
+    session.flush()

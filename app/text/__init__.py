@@ -1,0 +1,1 @@
+"""Arabic-first text handling: normalisation, slugs, reading time and article body HTML."""
