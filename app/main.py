@@ -125,6 +125,17 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components[model.__name__] = _component(model)
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    problem_content = {PROBLEM_MEDIA: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in schema["paths"].values():
+        for operation in path_item.values():
+            responses = operation["responses"]
+            if "requestBody" in operation:
+                # A body that is not JSON at all (or not UTF-8) is refused before validation.
+                responses.setdefault("400", {"description": "The body could not be parsed."})
+            # Every error, FastAPI's own 422 included, is a problem document.
+            for status, response in responses.items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = problem_content
     app.openapi_schema = schema
     return schema
 

@@ -33,14 +33,15 @@ class Presenter:
 
     # Sections ----------------------------------------------------------------------------
 
-    def section_lang(self, section: Section) -> str:
-        for lang in (self.lang, self.default_lang):
+    def section_lang(self, section: Section, prefer: str | None = None) -> str:
+        for lang in (prefer or self.lang, self.lang, self.default_lang):
             if lang in section.names:
                 return lang
         return next(iter(section.names))
 
-    def section_ref(self, section: Section) -> SectionRef:
-        lang = self.section_lang(section)
+    def section_ref(self, section: Section, prefer: str | None = None) -> SectionRef:
+        """The section as an article shows it: named in the article's language if it can be."""
+        lang = self.section_lang(section, prefer)
         return SectionRef(
             slug=section.slug, name=section.names[lang], lang=lang, dir=direction(lang)
         )
@@ -161,7 +162,9 @@ class Presenter:
             word_count=article.word_count,
             source=article.source,
             canonical_url=article.canonical_url,
-            sections=[self.section_ref(link.section) for link in article.section_links],
+            sections=[
+                self.section_ref(link.section, article.lang) for link in article.section_links
+            ],
             tags=[self.tag_ref(link.tag) for link in article.tag_links],
             related=[self.article_link(a) for a in related],
             translations=[self.article_link(a) for a in translations],

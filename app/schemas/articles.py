@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from app.schemas.blocks import Block
-from app.schemas.common import LANG_PATTERN, SLUG_MAX, LangDir, Links
+from app.schemas.common import LANG_PATTERN, SLUG_MAX, LangDir, Links, Patch
 
 HEADLINE_MAX = 500
 EXAMPLE_BODY = [
@@ -93,8 +93,10 @@ class ArticleCreate(ArticleFields):
     )
 
 
-class ArticleUpdate(ArticleFields):
+class ArticleUpdate(ArticleFields, Patch):
     """Every field optional; only the fields sent are changed."""
+
+    not_null = ("headline", "breaking", "urgency")
 
     model_config = ConfigDict(
         extra="forbid",

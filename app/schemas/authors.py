@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import LANG_PATTERN, SLUG_MAX, LangDir, Links
+from app.schemas.common import LANG_PATTERN, SLUG_MAX, LangDir, Links, Patch
 
 
 class AuthorCreate(BaseModel):
@@ -26,7 +26,8 @@ class AuthorCreate(BaseModel):
     bio: str | None = Field(default=None, max_length=10_000)
 
 
-class AuthorUpdate(BaseModel):
+class AuthorUpdate(Patch):
+    not_null = ("name", "slug", "lang")
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"bio": "..."}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=300)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Direction = Literal["rtl", "ltr"]
 LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
@@ -83,3 +83,20 @@ class Links(BaseModel):
 class LangDir(BaseModel):
     lang: str = Field(description="BCP 47 language of this object's text.", examples=["ar"])
     dir: Direction = Field(description="Text direction of this object's text.", examples=["rtl"])
+
+
+class Patch(BaseModel):
+    """Base of every PATCH body: fields left out stay as they are, and the fields named in
+    ``not_null`` may be left out but not set to null."""
+
+    model_config = ConfigDict(extra="forbid")
+    not_null: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> Self:
+        nulls = [
+            n for n in self.not_null if n in self.model_fields_set and getattr(self, n) is None
+        ]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null (leave it out to keep it)")
+        return self

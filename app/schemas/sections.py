@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas.articles import ArticleCard
-from app.schemas.common import SLUG_MAX, LangDir
+from app.schemas.common import SLUG_MAX, LangDir, Patch
 
 NAMES_EXAMPLE = {"ar": "اقتصاد", "en": "Economy"}
 LangMap = dict[str, str]
@@ -38,7 +38,8 @@ class SectionCreate(BaseModel):
     )
 
 
-class SectionUpdate(BaseModel):
+class SectionUpdate(Patch):
+    not_null = ("slug", "names", "position", "pinned")
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"position": 0}]})
 
     slug: str | None = Field(default=None, min_length=1, max_length=SLUG_MAX)

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import LANG_PATTERN, SLUG_MAX, LangDir, Links
+from app.schemas.common import LANG_PATTERN, SLUG_MAX, LangDir, Links, Patch
 
 TagType = Literal["topic", "person", "organisation", "place", "event"]
 
@@ -22,7 +22,8 @@ class TagCreate(BaseModel):
     description: str | None = Field(default=None, max_length=5000)
 
 
-class TagUpdate(BaseModel):
+class TagUpdate(Patch):
+    not_null = ("name", "type", "slug", "lang")
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"type": "event"}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=300)

@@ -286,12 +286,7 @@ def update_article(
     check_version(article, if_match, required=True)
     if key is not None and key.role == "writer" and article.status != "draft":
         raise Forbidden("Writers can edit drafts only; this article is " + article.status + ".")
-    if "headline" in changes:
-        if changes["headline"] is None:
-            raise ValidationFailed(
-                "The headline cannot be removed.",
-                errors=[field_error(["body", "headline"], "must not be null")],
-            )
+    if changes.get("headline") is not None:
         article.headline = changes["headline"].strip()
     _apply_scalars(article, changes)
     if "body" in changes or "body_html" in changes:
