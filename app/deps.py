@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -21,12 +22,16 @@ bearer = HTTPBearer(
 )
 
 
-def get_db(request: Request) -> Database:
+# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in the
+# thread pool, a hop that costs more than the work itself.
+
+
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -46,7 +51,7 @@ SessionDep = Annotated[Session, Depends(read_session)]
 WriteSessionDep = Annotated[Session, Depends(write_session)]
 
 
-def optional_key(
+async def optional_key(
     request: Request,
     db: Annotated[Database, Depends(get_db)],
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -58,18 +63,22 @@ def optional_key(
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Use `Authorization: Bearer <key>`.")
-    with db.session() as session:
-        key = key_service.authenticate(session, token=token.strip())
+    key = await run_in_threadpool(_authenticate, db, token.strip())
     if key is None:
         raise Unauthorized("The API key is unknown, revoked or expired.")
     return key
 
 
+def _authenticate(db: Database, token: str) -> ApiKey | None:
+    with db.session() as session:
+        return key_service.authenticate(session, token=token)
+
+
 OptionalKey = Annotated[ApiKey | None, Depends(optional_key)]
 
 
-def require_role(*roles: str) -> Callable[[ApiKey | None], ApiKey]:
-    def dependency(key: OptionalKey) -> ApiKey:
+def require_role(*roles: str) -> Callable[[ApiKey | None], Coroutine[None, None, ApiKey]]:
+    async def dependency(key: OptionalKey) -> ApiKey:
         if key is None:
             raise Unauthorized("This needs an API key: `Authorization: Bearer <key>`.")
         if key.role not in roles:
@@ -83,7 +92,7 @@ WriterKey = Annotated[ApiKey, Depends(require_role("admin", "editor", "writer"))
 EditorKey = Annotated[ApiKey, Depends(require_role("admin", "editor"))]
 
 
-def page_limit(
+async def page_limit(
     limit: Annotated[int, Query(ge=1, le=100, description="Items per page (1–100).")] = 20,
 ) -> int:
     return limit

@@ -1,5 +1,9 @@
 """The article aggregate: the article row and its ordered links to authors, sections, tags,
-related articles, plus the slugs it used to have (kept as redirects)."""
+related articles, plus the slugs it used to have (kept as redirects).
+
+There are no ORM relationships on purpose: reads select each kind of link in one plain query
+(see ``app.services.articles.full``), and deletes cascade in the database (ON DELETE CASCADE).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.author import Author
 from app.models.base import Base, JSONValue, utcnow
-from app.models.section import Section
-from app.models.tag import Tag
 
 STATUSES = ("draft", "scheduled", "published", "archived")
 
@@ -64,23 +65,6 @@ class Article(Base):
     # version in the row fails instead of overwriting someone else's edit.
     __mapper_args__ = {"version_id_col": version}
 
-    primary_section: Mapped[Section | None] = relationship(lazy="raise")
-    author_links: Mapped[list[ArticleAuthor]] = relationship(
-        lazy="raise", order_by="ArticleAuthor.position", cascade="all, delete-orphan"
-    )
-    section_links: Mapped[list[ArticleSection]] = relationship(
-        lazy="raise", order_by="ArticleSection.position", cascade="all, delete-orphan"
-    )
-    tag_links: Mapped[list[ArticleTag]] = relationship(
-        lazy="raise", order_by="ArticleTag.position", cascade="all, delete-orphan"
-    )
-    related_links: Mapped[list[ArticleRelated]] = relationship(
-        lazy="raise",
-        order_by="ArticleRelated.position",
-        cascade="all, delete-orphan",
-        foreign_keys="ArticleRelated.article_id",
-    )
-
 
 class ArticleAuthor(Base):
     __tablename__ = "article_author"
@@ -93,7 +77,6 @@ class ArticleAuthor(Base):
         ForeignKey("author.id", ondelete="RESTRICT"), primary_key=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
-    author: Mapped[Author] = relationship(lazy="raise")
 
 
 class ArticleSection(Base):
@@ -109,7 +92,6 @@ class ArticleSection(Base):
         ForeignKey("section.id", ondelete="RESTRICT"), primary_key=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
-    section: Mapped[Section] = relationship(lazy="raise")
 
 
 class ArticleTag(Base):
@@ -121,7 +103,6 @@ class ArticleTag(Base):
     )
     tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    tag: Mapped[Tag] = relationship(lazy="raise")
 
 
 class ArticleRelated(Base):
@@ -134,7 +115,6 @@ class ArticleRelated(Base):
         ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
-    related: Mapped[Article] = relationship(lazy="raise", foreign_keys=[related_id])
 
 
 class ArticleSlug(Base):

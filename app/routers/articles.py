@@ -8,7 +8,9 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.deps import (
     CursorQuery,
     EditorKey,
@@ -35,7 +37,7 @@ from app.schemas.articles import (
 )
 from app.schemas.common import LANG_PATTERN, SLUG_MAX, Links, problem_responses
 from app.services import articles as article_service
-from app.services.articles import ArticleFilters
+from app.services.articles import ArticleFilters, Full
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
@@ -82,25 +84,19 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def _read(
     request: Request,
-    session: Any,
-    settings: Any,
-    article: Article,
+    settings: Settings,
+    full: Full,
     *,
     public: bool,
     include: Any = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    view = presenter(settings, None)
-    body = view.article(
-        article,
-        related=article_service.visible_related(article, public=public),
-        translations=article_service.translations_of(session, article, public=public),
-    )
+    article = full.article
     return json_response(
         request,
         settings,
-        body,
+        presenter(settings).article(full),
         public=public,
         include=include,
         version=article.version,
@@ -215,7 +211,9 @@ def get_article_by_slug(
         )
     if found.article is None:
         raise NotFound(f"No published article has the slug «{slug}».")
-    return _read(request, session, settings, found.article, public=key is None, include=include)
+    public = key is None
+    full = article_service.full(session, found.article, public=public)
+    return _read(request, settings, full, public=public, include=include)
 
 
 @router.get(
@@ -234,13 +232,13 @@ def get_article(
 ) -> Response:
     """With a key, drafts are returned too (and the response is private)."""
     include = _fields(fields, READ_FIELDS)
-    article = article_service.get_article(session, article_id=article_id, public=key is None)
-    if article is None:
+    full = article_service.read_article(session, article_id=article_id, public=key is None)
+    if full is None:
         raise NotFound(f"No published article has the id «{article_id}».")
-    return _read(request, session, settings, article, public=key is None, include=include)
+    return _read(request, settings, full, public=key is None, include=include)
 
 
-def _load(session: Any, article_id: str) -> Article:
+def _load(session: Session, article_id: str) -> Article:
     article = article_service.get_article(session, article_id=article_id, public=False)
     if article is None:
         raise NotFound(f"No article has the id «{article_id}».")
@@ -249,23 +247,17 @@ def _load(session: Any, article_id: str) -> Article:
 
 def _written(
     request: Request,
-    session: Any,
-    settings: Any,
+    session: Session,
+    settings: Settings,
     article_id: str,
     *,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    """The article as it is after a committed write (drafts included: the caller has a key)."""
     session.expire_all()
-    return _read(
-        request,
-        session,
-        settings,
-        _load(session, article_id),
-        public=False,
-        status_code=status_code,
-        headers=headers,
-    )
+    full = article_service.full(session, _load(session, article_id), public=False)
+    return _read(request, settings, full, public=False, status_code=status_code, headers=headers)
 
 
 @router.post(

@@ -17,6 +17,7 @@ from app.schemas.articles import (
 from app.schemas.authors import AuthorLinks, AuthorRead
 from app.schemas.sections import SectionLinks, SectionName, SectionRead
 from app.schemas.tags import TagLinks, TagRead
+from app.services.articles import Card, Full
 from app.text.arabic import direction
 
 
@@ -126,10 +127,11 @@ class Presenter:
             url=self.article_url(article),
         )
 
-    def card(self, article: Article) -> ArticleCard:
-        return ArticleCard(**self._card_fields(article))
+    def card(self, card: Card) -> ArticleCard:
+        return ArticleCard(**self._card_fields(card))
 
-    def _card_fields(self, article: Article) -> dict[str, object]:
+    def _card_fields(self, card: Card) -> dict[str, object]:
+        article = card.article
         return {
             "id": article.public_id,
             "slug": article.slug,
@@ -139,10 +141,8 @@ class Presenter:
             "headline": article.headline,
             "kicker": article.kicker,
             "summary": article.summary,
-            "section": self.section_ref(article.primary_section)
-            if article.primary_section
-            else None,
-            "authors": [self.author_ref(link.author) for link in article.author_links],
+            "section": self.section_ref(card.section, article.lang) if card.section else None,
+            "authors": [self.author_ref(author) for author in card.authors],
             "breaking": article.breaking,
             "urgency": article.urgency,
             "reading_time": article.reading_time,
@@ -151,23 +151,20 @@ class Presenter:
             "url": self.article_url(article),
         }
 
-    def article(
-        self, article: Article, *, related: list[Article], translations: list[Article]
-    ) -> ArticleRead:
+    def article(self, full: Full) -> ArticleRead:
+        article = full.article
         return ArticleRead(
-            **self._card_fields(article),
+            **self._card_fields(full),
             subheadline=article.subheadline,
             body=article.body,  # type: ignore[arg-type]
             body_html=article.body_html,
             word_count=article.word_count,
             source=article.source,
             canonical_url=article.canonical_url,
-            sections=[
-                self.section_ref(link.section, article.lang) for link in article.section_links
-            ],
-            tags=[self.tag_ref(link.tag) for link in article.tag_links],
-            related=[self.article_link(a) for a in related],
-            translations=[self.article_link(a) for a in translations],
+            sections=[self.section_ref(section, article.lang) for section in full.sections],
+            tags=[self.tag_ref(tag) for tag in full.tags],
+            related=[self.article_link(a) for a in full.related],
+            translations=[self.article_link(a) for a in full.translations],
             first_published_at=article.first_published_at,
             created_at=article.created_at,
             scheduled_at=article.scheduled_at,

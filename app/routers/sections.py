@@ -69,21 +69,22 @@ def list_sections(
 
 
 def _detail(
-    session: SessionDep, settings: SettingsDep, section: Section, lang: str | None, public: bool
+    session: SessionDep, settings: SettingsDep, section: Section, lang: str | None
 ) -> SectionDetail:
     view = presenter(settings, lang)
     sections = section_service.all_sections(session)
     slugs = {s.id: s.slug for s in sections}
     pinned_ids = section_service.pinned_article_ids(session, section_id=section.id)
-    pinned = article_service.articles_by_ids(session, pinned_ids, public=public)
+    # The front is what readers see: drafts never make it, not even for a key holder.
+    pinned = article_service.cards_by_ids(session, pinned_ids, public=True)
     latest, _ = article_service.list_articles(
         session,
-        filters=ArticleFilters(section=section.slug, status=None if public else "published"),
+        filters=ArticleFilters(section=section.slug),
         cursor=None,
         limit=settings.section_front_latest + len(pinned),
     )
-    pinned_set = {a.id for a in pinned}
-    latest = [a for a in latest if a.id not in pinned_set][: settings.section_front_latest]
+    pinned_set = {c.article.id for c in pinned}
+    latest = [c for c in latest if c.article.id not in pinned_set][: settings.section_front_latest]
     return SectionDetail(
         **view.section(section, slugs.get(section.parent_id or -1)).model_dump(),
         children=[view.section(s, section.slug) for s in sections if s.parent_id == section.id],
@@ -112,7 +113,7 @@ def get_section(
     section = section_service.get_section(session, slug=section_slug)
     if section is None:
         raise NotFound(f"No section has the slug «{section_slug}».")
-    detail = _detail(session, settings, section, lang, public=key is None)
+    detail = _detail(session, settings, section, lang)
     return json_response(request, settings, detail, public=key is None)
 
 
