@@ -34,6 +34,7 @@ bench: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy app
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy app

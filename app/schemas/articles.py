@@ -11,7 +11,7 @@ from app.schemas.blocks import Block
 from app.schemas.common import LANG_PATTERN, SLUG_MAX, LangDir, Links, Patch
 
 HEADLINE_MAX = 500
-EXAMPLE_BODY = [
+EXAMPLE_BODY: list[Any] = [
     {"type": "paragraph", "html": "افتتحت البلدية <strong>جسر الميناء</strong> صباح اليوم."},
     {"type": "heading", "level": 2, "text": "ماذا بعد الافتتاح؟"},
     {"type": "quote", "html": "الجسر يختصر الطريق نصف ساعة.", "cite": "رئيسة البلدية"},

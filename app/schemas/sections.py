@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas.articles import ArticleCard
 from app.schemas.common import SLUG_MAX, LangDir, Patch
 
-NAMES_EXAMPLE = {"ar": "اقتصاد", "en": "Economy"}
+NAMES_EXAMPLE: Any = {"ar": "اقتصاد", "en": "Economy"}
 LangMap = dict[str, str]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
@@ -42,6 +42,7 @@ from app.text import html as body_text
 from app.text.reading import count_words, reading_time_minutes
 from app.text.slugs import normalise_slug, slugify, unique_slug
 
+Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lowercase
 
 
@@ -151,7 +152,7 @@ def cards_by_ids(session: Session, ids: list[int], *, public: bool = False) -> l
     ]
 
 
-def _filtered(session: Session, query: Select[Any], filters: ArticleFilters) -> Select[Any]:
+def _filtered(session: Session, query: Q, filters: ArticleFilters) -> Q:
     if filters.status is None:
         query = query.where(published())
     else:

@@ -74,16 +74,16 @@ def load_demo(session: Session, *, default_lang: str, if_empty: bool) -> int:
     session.flush()
     for item in articles:
         if item.get("related"):
-            article = article_service.get_article(
+            found = article_service.get_article(
                 session, article_id=ids[item["key"]], public=False
             )
-            assert article is not None
+            assert found is not None
             article_service.update_article(
                 session,
-                article=article,
+                article=found,
                 changes={"related": [ids[k] for k in item["related"]]},
                 if_match="*",
                 key=None,
             )
-            article.updated_at = article.published_at or article.created_at
+            found.updated_at = found.published_at or found.created_at
     return len(articles)
