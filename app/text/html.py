@@ -28,7 +28,7 @@ import lxml.html
 import nh3
 
 from app.text.arabic import strip_marks
-from app.text.reading import parse_fragment, text_of_html
+from app.text.reading import INVALID_CHARACTERS, parse_fragment, text_of_html
 
 Block = dict[str, Any]
 
@@ -107,11 +107,12 @@ _paste_cleaner = nh3.Cleaner(
     url_schemes=_URL_SCHEMES,
     allowed_classes={"blockquote": set(_EMBED_QUOTE_CLASSES), "figure": {"embed"}},
 )
-_text_cleaner = nh3.Cleaner(tags=set(), clean_content_tags=_DROPPED_WITH_CONTENT)
 
 # Anything in here ends a run of inline content: it is a block of its own or holds blocks.
 _BREAKING_TAGS = (_BLOCK_TAGS - _INLINE_TAGS) | _CONTAINER_TAGS | {"h1", "iframe"}
 
+_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
+_PRE_NEWLINES = re.compile(r"<pre>(?:\r?\n)+")
 _HTML_WHITESPACE = re.compile(r"[ \t\n\r\f]+")
 _EDGE_BREAKS = re.compile(r"^(?:\s|<br>)+|(?:\s|<br>)+$")
 _YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
@@ -126,12 +127,15 @@ _MAX_DEPTH = 100
 
 def sanitize_inline(html: str) -> str:
     """Keep only inline markup (links, emphasis, bidi spans) with safe attributes and URLs."""
-    return _inline_cleaner.clean(html)
+    return _inline_cleaner.clean(INVALID_CHARACTERS.sub("", html))
 
 
 def sanitize_block(html: str) -> str:
     """Keep inline markup plus block structure: paragraphs, lists, tables, pre, figures."""
-    return _block_cleaner.clean(html)
+    html = _block_cleaner.clean(INVALID_CHARACTERS.sub("", html))
+    # Parsers drop one newline after <pre> and nh3 does not write it back, so sanitising
+    # "<pre>\n\nx" again would lose another line. Leading newlines go at once instead.
+    return _PRE_NEWLINES.sub("<pre>", html)
 
 
 def embed_provider(url: str) -> str:
@@ -149,7 +153,7 @@ def embed_provider(url: str) -> str:
 
 def html_to_blocks(html: str) -> list[Block]:
     """Blocks from pasted or stored HTML; unsafe markup and unknown embeds are dropped."""
-    cleaned = _paste_cleaner.clean(html)
+    cleaned = _paste_cleaner.clean(INVALID_CHARACTERS.sub("", html))
     if not cleaned.strip():
         return []
     root = parse_fragment(cleaned)
@@ -261,7 +265,7 @@ def _sanitize_one(block: Block) -> Block | None:
         return {"type": "heading", "level": level, "text": text} if text else None
     if kind == "quote":
         html = _tidy_inline(block["html"])
-        cite = _plain(block.get("cite")) or None
+        cite = _cite(block.get("cite"))
         return {"type": "quote", "html": html, "cite": cite} if _has_text(html) else None
     if kind == "list":
         items = [item for item in map(_tidy_inline, block["items"]) if _has_text(item)]
@@ -271,13 +275,13 @@ def _sanitize_one(block: Block) -> Block | None:
         return _embed(block["url"], _plain(block.get("caption")) or None)
     if kind == "html":
         html = sanitize_block(block["html"]).strip()
-        return {"type": "html", "html": html} if html else None
+        return {"type": "html", "html": html} if _shows_something(html) else None
     # Kinds this module does not handle yet (images) carry no markup; their schema checked them.
     return dict(block)
 
 
 def _heading(element: lxml.html.HtmlElement) -> Block | None:
-    text = _collapse(element.text_content())
+    text = _plain(element.text_content())
     if not text:
         return None
     return {"type": "heading", "level": _clamp_level(int(element.tag[1])), "text": text}
@@ -301,7 +305,7 @@ def _quote(element: lxml.html.HtmlElement) -> Block | None:
     cite = None
     for child in element:
         if child.tag in ("cite", "footer"):
-            cite = _collapse(child.text_content()).strip(_CITE_DASHES) or None
+            cite = _cite(child.text_content())
             child.drop_tree()
             break
     html = _tidy_inline(_inline_html(element))
@@ -336,7 +340,7 @@ def _list(element: lxml.html.HtmlElement) -> Block | None:
 
 def _figure(element: lxml.html.HtmlElement) -> Block | None:
     caption_element = next(element.iter("figcaption"), None)
-    caption = _collapse(caption_element.text_content()) if caption_element is not None else ""
+    caption = _plain(caption_element.text_content()) if caption_element is not None else ""
     iframe = next(element.iter("iframe"), None)
     if iframe is not None:
         return _iframe_embed(iframe, caption or None)
@@ -348,10 +352,13 @@ def _figure(element: lxml.html.HtmlElement) -> Block | None:
     if link is not None and "embed" in (element.get("class") or "").split():
         # The shape render_html() gives embeds that have no player: a link and a caption.
         return _embed(link.get("href") or "", caption or None)
-    if not _figure_has_body(element):
-        # Only an image (dropped until image blocks exist) and its caption: nothing to show.
+    block = _html_block(element)
+    if block is None:
         return None
-    return _html_block(element)
+    # Judged on the sanitised figure, as it will be read back: only an image (dropped until
+    # image blocks exist) and its caption leaves nothing to show.
+    settled = parse_fragment(block["html"])
+    return block if any(_figure_has_body(figure) for figure in settled) else None
 
 
 def _figure_has_body(figure: lxml.html.HtmlElement) -> bool:
@@ -366,10 +373,26 @@ def _figure_has_body(figure: lxml.html.HtmlElement) -> bool:
 
 
 def _html_block(element: lxml.html.HtmlElement) -> Block | None:
-    html = sanitize_block(_outer_html(element)).strip()
-    if element.tag != "hr" and not text_of_html(html):
-        return None
-    return {"type": "html", "html": html}
+    html = _block_html(element)
+    # lxml (libxml2) and nh3 (html5ever) nest broken markup differently, e.g. a <dd> inside a
+    # <dt>. Reading the block back until both agree keeps render_html() output stable.
+    for _ in range(3):
+        root = parse_fragment(html)
+        if len(root) != 1 or (root.text or "").strip() or (root[0].tail or "").strip():
+            break
+        settled = _block_html(root[0])
+        if settled == html:
+            break
+        html = settled
+    return {"type": "html", "html": html} if _shows_something(html) else None
+
+
+def _block_html(element: lxml.html.HtmlElement) -> str:
+    if element.tag == "pre":
+        # Parsers disagree on blocks inside <pre> (lxml closes the pre, nh3 does not), so a pre
+        # keeps inline markup only.
+        return sanitize_block(f"<pre>{sanitize_inline(_inner_html(element))}</pre>")
+    return sanitize_block(_outer_html(element)).strip()
 
 
 def _iframe_embed(iframe: lxml.html.HtmlElement, caption: str | None) -> Block | None:
@@ -508,17 +531,23 @@ def _inline_html(element: lxml.html.HtmlElement) -> str:
 
 
 def _unwrap_below(root: lxml.html.HtmlElement, max_depth: int) -> None:
+    """Unwrap blocks, and inline elements holding blocks, nested deeper than max_depth.
+
+    Only those are walked recursively here; purely inline markup, however deep, is serialised
+    by lxml and left alone, so a second pass over rendered output changes nothing.
+    """
     too_deep = []
-    depth = 0
+    holds_blocks = [False]  # one entry per open element: has a block been seen inside it?
     for event, element in lxml.etree.iterwalk(root, events=("start", "end")):
-        if event == "end":
-            depth -= 1
+        if event == "start":
+            holds_blocks.append(False)
             continue
-        depth += 1
-        if depth > max_depth:
-            too_deep.append(element)
-    # Deepest first, so each element is unwrapped after everything inside it.
-    for element in reversed(too_deep):
+        if holds_blocks.pop() or element.tag in _BREAKING_TAGS:
+            holds_blocks[-1] = True
+            if len(holds_blocks) > max_depth:
+                too_deep.append(element)
+    # End events come innermost first, so everything inside is unwrapped before its parent.
+    for element in too_deep:
         element.drop_tag()
 
 
@@ -530,6 +559,11 @@ def _outer_html(element: lxml.html.HtmlElement) -> str:
     return lxml.html.tostring(element, encoding="unicode", with_tail=False)
 
 
+def _inner_html(element: lxml.html.HtmlElement) -> str:
+    text = html_lib.escape(element.text or "", quote=False)
+    return text + "".join(lxml.html.tostring(child, encoding="unicode") for child in element)
+
+
 def _tidy_inline(html: str) -> str:
     """Sanitised inline markup with whitespace collapsed and no <br> at either end."""
     return _EDGE_BREAKS.sub("", _HTML_WHITESPACE.sub(" ", sanitize_inline(html)))
@@ -539,11 +573,30 @@ def _has_text(html: str) -> bool:
     return bool(strip_marks(text_of_html(html)).strip())
 
 
+def _shows_something(html: str) -> bool:
+    """For html blocks: some text, or at least a rule (an empty table shows nothing)."""
+    return "<hr>" in html or _has_text(html)
+
+
 def _plain(text: str | None) -> str:
-    """Plain text from a field that should hold no markup: tags go, entities are decoded."""
+    """Text for a field that holds no markup: complete tags and comments go, nothing else.
+
+    Entities are left alone and a lone "<" stays, so the result is the same however often this
+    runs, and "x <y" in a headline survives.
+    """
     if not text:
         return ""
-    return _collapse(html_lib.unescape(_text_cleaner.clean(text)))
+    text = INVALID_CHARACTERS.sub("", text)
+    while True:
+        stripped = _TAG.sub("", text)
+        if stripped == text:
+            return _collapse(text)
+        text = stripped
+
+
+def _cite(text: str | None) -> str | None:
+    # "— Name" is how a <footer> usually credits a quote; the dash is punctuation, not the name.
+    return _plain(text).lstrip(_CITE_DASHES) or None
 
 
 def _collapse(text: str) -> str:
