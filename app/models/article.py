@@ -21,7 +21,7 @@ STATUSES = ("draft", "scheduled", "published", "archived")
 class Article(Base):
     __tablename__ = "article"
     __table_args__ = (
-        UniqueConstraint("lang", "slug"),
+        UniqueConstraint("slug", "lang"),
         Index("ix_article_status_published", "status", "published_at", "id"),
         Index("ix_article_section_published", "primary_section_id", "status", "published_at"),
         Index("ix_article_status_created", "status", "created_at", "id"),
@@ -121,7 +121,7 @@ class ArticleSlug(Base):
     """A slug an article used to have: requests for it get a 301 to the current one."""
 
     __tablename__ = "article_slug"
-    __table_args__ = (UniqueConstraint("lang", "slug"),)
+    __table_args__ = (UniqueConstraint("slug", "lang"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(

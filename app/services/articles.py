@@ -10,7 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session, defer
 
 from app.errors import (
@@ -235,29 +246,43 @@ def full(session: Session, article: Article, *, public: bool) -> Full:
         .where(ArticleTag.article_id == article.id)
         .order_by(ArticleTag.position)
     )
-    related = (
-        select(Article)
-        .join(ArticleRelated, ArticleRelated.related_id == Article.id)
-        .where(ArticleRelated.article_id == article.id)
-        .order_by(ArticleRelated.position)
-        .options(*_WITHOUT_BODY)
-    )
-    translations = select(Article).options(*_WITHOUT_BODY).order_by(Article.lang)
-    translations = translations.where(
-        Article.translation_group == article.translation_group, Article.id != article.id
-    )
-    if public:
-        related = related.where(published())
-        translations = translations.where(published())
+    links = select(
+        literal("related").label("kind"), ArticleRelated.position, ArticleRelated.related_id
+    ).where(ArticleRelated.article_id == article.id)
+    if article.translation_group is not None:
+        links = links.union_all(
+            select(literal("translation"), literal(0), Article.id).where(
+                Article.translation_group == article.translation_group,
+                Article.id != article.id,
+            )
+        )
+    related_ids: list[int] = []
+    translation_ids: list[int] = []
+    for kind, _position, linked_id in session.execute(links.order_by("kind", "position")):
+        (related_ids if kind == "related" else translation_ids).append(linked_id)
+    # Ids first, then one lookup by primary key: a join filtered on ``published()`` let the
+    # SQLite planner walk every published article instead of this article's few links.
+    linked = _articles_by_ids(session, related_ids + translation_ids, public=public)
     return Full(
         article=article,
         section=section,
         authors=list(authors),
         sections=list(sections),
         tags=list(tags),
-        related=list(session.scalars(related)),
-        translations=list(session.scalars(translations)) if article.translation_group else [],
+        related=[linked[i] for i in related_ids if i in linked],
+        translations=sorted(
+            (linked[i] for i in translation_ids if i in linked), key=lambda a: a.lang
+        ),
     )
+
+
+def _articles_by_ids(session: Session, ids: list[int], *, public: bool) -> dict[int, Article]:
+    if not ids:
+        return {}
+    query = select(Article).where(Article.id.in_(ids)).options(*_WITHOUT_BODY)
+    if public:
+        query = query.where(published())
+    return {a.id: a for a in session.scalars(query)}
 
 
 @dataclass
@@ -275,9 +300,12 @@ def get_article_by_slug(
     """
     wanted = normalise_slug(slug)
     candidates = {wanted, slugify(slug)} - {""}
-    query = select(Article).where(Article.slug.in_(candidates))
+    # Ids by slug first (the slug index), then the visibility rule by primary key: combined in
+    # one WHERE, the planner may prefer the status index and walk every published article.
+    ids = select(Article.id).where(Article.slug.in_(candidates))
     if lang is not None:
-        query = query.where(Article.lang == lang)
+        ids = ids.where(Article.lang == lang)
+    query = select(Article).where(Article.id.in_(list(session.scalars(ids))))
     if public:
         query = query.where(published())
     found = sorted(session.scalars(query), key=lambda a: (a.slug != wanted, a.lang != default_lang))
@@ -290,7 +318,7 @@ def get_article_by_slug(
     old = select(ArticleSlug.article_id).where(ArticleSlug.slug.in_(candidates))
     if lang is not None:
         old = old.where(ArticleSlug.lang == lang)
-    target_query = select(Article).where(Article.id.in_(old))
+    target_query = select(Article).where(Article.id.in_(list(session.scalars(old))))
     if public:
         target_query = target_query.where(published())
     target = session.scalars(target_query).first()
@@ -325,11 +353,15 @@ def create_article(
     _apply_scalars(article, data)
     _apply_body(article, data)
     article.slug = _slug_for(session, article, data.get("slug"))
-    session.add(article)
-    session.flush()
-    _apply_links(session, article, data)
     if data.get("status") == "published":
         _publish(article, now)
+    # Every UPDATE of the row bumps its version, so whatever lives in the row itself is set
+    # before the INSERT: a new article is at version 1.
+    in_row: dict[str, Any] = {k: data[k] for k in ("section", "translation_of") if k in data}
+    _apply_links(session, article, in_row)
+    session.add(article)
+    session.flush()
+    _apply_links(session, article, {k: v for k, v in data.items() if k not in in_row})
     session.flush()
     return article
 
@@ -345,19 +377,21 @@ def update_article(
     check_version(article, if_match, required=True)
     if key is not None and key.role == "writer" and article.status != "draft":
         raise Forbidden("Writers can edit drafts only; this article is " + article.status + ".")
-    if changes.get("headline") is not None:
-        article.headline = changes["headline"].strip()
-    _apply_scalars(article, changes)
-    if "body" in changes or "body_html" in changes:
-        _apply_body(article, changes)
-    if "slug" in changes:
-        new_slug = _slug_for(session, article, changes["slug"])
-        if new_slug != article.slug:
-            _remember_slug(session, article)
-            article.slug = new_slug
-    session.flush()
-    _apply_links(session, article, changes)
-    _touch(article, key)
+    # One UPDATE of the row per request, so that the version goes up by exactly one: no
+    # autoflush halfway, and the row's own columns are all set before the link tables flush.
+    with session.no_autoflush:
+        if changes.get("headline") is not None:
+            article.headline = changes["headline"].strip()
+        _apply_scalars(article, changes)
+        if "body" in changes or "body_html" in changes:
+            _apply_body(article, changes)
+        if "slug" in changes:
+            new_slug = _slug_for(session, article, changes["slug"])
+            if new_slug != article.slug:
+                _remember_slug(session, article)
+                article.slug = new_slug
+        _touch(article, key)
+        _apply_links(session, article, changes)
     session.flush()
     return article
 
@@ -497,6 +531,8 @@ def _apply_links(session: Session, article: Article, data: dict[str, Any]) -> No
             if data["section"] is not None
             else None
         )
+    if data.get("translation_of") is not None:
+        _join_translation(session, article, data["translation_of"])
     if "sections" in data:
         ids = _ids_for(session, Section, data["sections"] or [], "sections")
         _replace_links(session, ArticleSection, article, "section_id", ids)
@@ -514,8 +550,6 @@ def _apply_links(session: Session, article: Article, data: dict[str, Any]) -> No
                 errors=[field_error(["body", "related"], "contains the article's own id")],
             )
         _replace_links(session, ArticleRelated, article, "related_id", ids)
-    if data.get("translation_of") is not None:
-        _join_translation(session, article, data["translation_of"])
 
 
 def _ids_for(session: Session, model: Any, slugs: list[str], field: str) -> list[int]:

@@ -135,7 +135,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_article")),
-        sa.UniqueConstraint("lang", "slug", name=op.f("uq_article_lang_slug")),
+        sa.UniqueConstraint("slug", "lang", name=op.f("uq_article_slug_lang")),
         sa.UniqueConstraint("public_id", name=op.f("uq_article_public_id")),
     )
     with op.batch_alter_table("article", schema=None) as batch_op:
@@ -238,7 +238,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_article_slug")),
-        sa.UniqueConstraint("lang", "slug", name=op.f("uq_article_slug_lang_slug")),
+        sa.UniqueConstraint("slug", "lang", name=op.f("uq_article_slug_slug_lang")),
     )
     with op.batch_alter_table("article_slug", schema=None) as batch_op:
         batch_op.create_index(
