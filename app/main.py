@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Route
 
 from app import __version__
 from app.config import Settings, get_settings
@@ -48,6 +49,26 @@ def problem(status: int, title: str, detail: str | None, **extra: Any) -> Respon
     )
 
 
+def _leaf_routes(routes: Iterable[BaseRoute]) -> Iterator[Route]:
+    for route in routes:
+        inner = getattr(route, "original_router", None)  # FastAPI wraps included routers
+        if inner is not None:
+            yield from _leaf_routes(inner.routes)
+        elif isinstance(route, Route):
+            yield route
+
+
+def allowed_methods(request: Request) -> list[str]:
+    path = request.url.path
+    methods = {
+        method
+        for route in _leaf_routes(request.app.router.routes)
+        if route.path_regex.match(path)
+        for method in route.methods or ()
+    }
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KhabarError)
     async def on_khabar_error(_request: Request, exc: KhabarError) -> Response:
@@ -67,11 +88,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(422, "Validation failed", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
         titles = {404: "Not found", 405: "Method not allowed"}
         response = problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route matching the path; RFC 9110 asks
+            # for every method the resource has.
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     @app.exception_handler(StaleDataError)

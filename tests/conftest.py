@@ -41,7 +41,8 @@ def postgres_url(worker_id: str) -> Iterator[str]:
     """A database of this xdist worker's own, migrated once."""
     assert PG_URL is not None
     base = make_url(PG_URL)
-    name = f"{base.database}_khabar_{worker_id}"
+    # The process id keeps two test runs on one machine out of each other's databases.
+    name = f"{base.database}_khabar_{worker_id}_{os.getpid()}"
     admin = create_engine(sync_url(PG_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

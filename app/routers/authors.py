@@ -50,7 +50,8 @@ def list_authors(
         next_cursor=next_cursor,
         links=Links(self=str(request.url), next=next_url),
     )
-    return json_response(request, settings, page, public=key is None)
+    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
+    return json_response(request, settings, page, public=key is None, headers=headers)
 
 
 @router.get(

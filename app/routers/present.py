@@ -38,7 +38,11 @@ class Presenter:
         for lang in (prefer or self.lang, self.lang, self.default_lang):
             if lang in section.names:
                 return lang
-        return next(iter(section.names))
+        # PostgreSQL's jsonb does not keep key order, so the fallback must not depend on it.
+        return min(section.names)
+
+    def _name_order(self, lang: str) -> tuple[bool, str]:
+        return (lang != self.default_lang, lang)
 
     def section_ref(self, section: Section, prefer: str | None = None) -> SectionRef:
         """The section as an article shows it: named in the article's language if it can be."""
@@ -62,7 +66,9 @@ class Presenter:
                     name=name,
                     description=section.descriptions.get(code),
                 )
-                for code, name in section.names.items()
+                for code, name in sorted(
+                    section.names.items(), key=lambda i: self._name_order(i[0])
+                )
             ],
             parent=parent_slug,
             position=section.position,

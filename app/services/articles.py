@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
     and_,
     delete,
@@ -246,11 +247,12 @@ def full(session: Session, article: Article, *, public: bool) -> Full:
         .where(ArticleTag.article_id == article.id)
         .order_by(ArticleTag.position)
     )
-    links = select(
+    related = select(
         literal("related").label("kind"), ArticleRelated.position, ArticleRelated.related_id
     ).where(ArticleRelated.article_id == article.id)
+    links: Select[str, int, int] | CompoundSelect[str, int, int] = related
     if article.translation_group is not None:
-        links = links.union_all(
+        links = related.union_all(
             select(literal("translation"), literal(0), Article.id).where(
                 Article.translation_group == article.translation_group,
                 Article.id != article.id,

@@ -51,7 +51,8 @@ def create_author(session: Session, *, data: dict[str, Any], default_lang: str) 
 def update_author(session: Session, *, author: Author, changes: dict[str, Any]) -> Author:
     if "slug" in changes and changes["slug"] != author.slug:
         slug = checked_slug(changes["slug"])
-        if session.scalar(select(exists().where(Author.slug == slug))):
+        taken = exists().where(Author.slug == slug, Author.id != author.id)
+        if session.scalar(select(taken)):
             raise Conflict(f"An author with the slug «{slug}» exists already.")
         author.slug = slug
     for name in ("name", "lang"):

@@ -74,9 +74,7 @@ def load_demo(session: Session, *, default_lang: str, if_empty: bool) -> int:
     session.flush()
     for item in articles:
         if item.get("related"):
-            found = article_service.get_article(
-                session, article_id=ids[item["key"]], public=False
-            )
+            found = article_service.get_article(session, article_id=ids[item["key"]], public=False)
             assert found is not None
             article_service.update_article(
                 session,

@@ -64,7 +64,8 @@ def create_section(session: Session, *, data: dict[str, Any]) -> Section:
 def update_section(session: Session, *, section: Section, changes: dict[str, Any]) -> Section:
     if "slug" in changes and changes["slug"] != section.slug:
         slug = checked_slug(changes["slug"])
-        if session.scalar(select(exists().where(Section.slug == slug))):
+        taken = exists().where(Section.slug == slug, Section.id != section.id)
+        if session.scalar(select(taken)):
             raise Conflict(f"A section with the slug «{slug}» exists already.")
         section.slug = slug
     if changes.get("names") is not None:

@@ -53,7 +53,7 @@ def create_tag(session: Session, *, data: dict[str, Any], default_lang: str) -> 
 def update_tag(session: Session, *, tag: Tag, changes: dict[str, Any]) -> Tag:
     if "slug" in changes and changes["slug"] != tag.slug:
         slug = checked_slug(changes["slug"])
-        if session.scalar(select(exists().where(Tag.slug == slug))):
+        if session.scalar(select(exists().where(Tag.slug == slug, Tag.id != tag.id))):
             raise Conflict(f"A tag with the slug «{slug}» exists already.")
         tag.slug = slug
     for name in ("name", "type", "lang"):

@@ -1,0 +1,103 @@
+"""The API root, the health check, and what unknown paths and methods answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.db import Database
+from app.main import create_app
+
+
+def assert_problem(response: httpx2.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    return body
+
+
+class TestApiRoot:
+    def test_links_to_every_collection(self, client: TestClient) -> None:
+        response = client.get("/v1")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["name"] == "Khabar"
+        assert body["default_language"] == "ar"
+        assert body["version"]
+        assert body["links"] == {
+            "articles": "http://testserver/v1/articles",
+            "sections": "http://testserver/v1/sections",
+            "tags": "http://testserver/v1/tags",
+            "authors": "http://testserver/v1/authors",
+            "docs": "http://testserver/docs",
+            "openapi": "http://testserver/openapi.json",
+        }
+
+    def test_every_link_answers(self, client: TestClient) -> None:
+        for url in client.get("/v1").json()["links"].values():
+            assert client.get(url).status_code == 200, url
+
+    def test_links_use_the_base_url(self, settings: Settings, database: Database) -> None:
+        elsewhere = settings.model_copy(update={"base_url": "https://api.example.org/news/"})
+        with TestClient(create_app(elsewhere, database=database)) as client:
+            links = client.get("/v1").json()["links"]
+        assert links["articles"] == "https://api.example.org/news/v1/articles"
+        assert links["openapi"] == "https://api.example.org/news/openapi.json"
+
+    def test_is_publicly_cacheable(self, client: TestClient) -> None:
+        response = client.get("/v1")
+        assert response.headers["cache-control"].startswith("public, max-age=60")
+
+    def test_etag_gives_304(self, client: TestClient) -> None:
+        first = client.get("/v1")
+        again = client.get("/v1", headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304
+        assert again.content == b""
+        assert again.headers["etag"] == first.headers["etag"]
+
+    def test_other_etag_gives_200(self, client: TestClient) -> None:
+        response = client.get("/v1", headers={"If-None-Match": '"something-else"'})
+        assert response.status_code == 200
+
+
+class TestHealth:
+    def test_ok(self, client: TestClient) -> None:
+        response = client.get("/healthz")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}
+
+
+class TestUnknownPath:
+    def test_is_a_404_problem(self, client: TestClient) -> None:
+        body = assert_problem(client.get("/v1/videos"), 404)
+        assert body["title"] == "Not found"
+
+    def test_outside_v1_is_a_404_problem(self, client: TestClient) -> None:
+        assert_problem(client.get("/v2/articles"), 404)
+
+    def test_problem_is_not_cached(self, client: TestClient) -> None:
+        response = client.get("/nowhere")
+        assert response.headers["cache-control"] == "no-store"
+
+
+class TestWrongMethod:
+    def test_is_a_405_problem(self, client: TestClient) -> None:
+        response = client.put("/v1/sections", json={})
+        body = assert_problem(response, 405)
+        assert body["title"] == "Method not allowed"
+        assert "GET" in response.headers["allow"]
+
+    def test_allow_lists_every_method(self, client: TestClient) -> None:
+        response = client.put("/v1/sections", json={})
+        assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+
+    def test_on_the_root(self, client: TestClient) -> None:
+        assert_problem(client.delete("/v1"), 405)
+
+    def test_on_one_tag(self, client: TestClient) -> None:
+        assert_problem(client.post("/v1/tags/transport", json={}), 405)
