@@ -352,7 +352,8 @@ def publish_article(
     article_id: ArticleId,
     if_match: IfMatch = None,
 ) -> Response:
-    """Makes the article public now. `first_published_at` is set once and never changes."""
+    """Makes the article public. The first publication sets `published_at` and
+    `first_published_at`; they never change, so a republished article keeps its place."""
     article = _load(session, article_id)
     article_service.publish_article(session, article=article, if_match=if_match, key=key)
     session.commit()

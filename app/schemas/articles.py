@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from app.schemas.blocks import Block
 from app.schemas.common import LANG_PATTERN, SLUG_MAX, LangDir, Links, Patch
@@ -67,6 +67,13 @@ class ArticleFields(BaseModel):
         return self
 
 
+def _not_blank(value: str) -> str:
+    # min_length alone lets "   " through, and the service strips that to an empty headline.
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
 class ArticleCreate(ArticleFields):
     model_config = ConfigDict(
         extra="forbid",
@@ -92,6 +99,11 @@ class ArticleCreate(ArticleFields):
         default="draft", description="Create as published (editors only) or as a draft."
     )
 
+    @field_validator("headline")
+    @classmethod
+    def _headline(cls, value: str) -> str:
+        return _not_blank(value)
+
 
 class ArticleUpdate(ArticleFields, Patch):
     """Every field optional; only the fields sent are changed."""
@@ -104,6 +116,11 @@ class ArticleUpdate(ArticleFields, Patch):
     )
 
     headline: str | None = Field(default=None, min_length=1, max_length=HEADLINE_MAX)
+
+    @field_validator("headline")
+    @classmethod
+    def _headline(cls, value: str | None) -> str | None:
+        return None if value is None else _not_blank(value)
 
 
 class SectionRef(LangDir):

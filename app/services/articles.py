@@ -22,6 +22,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    update,
 )
 from sqlalchemy.orm import Session, defer
 
@@ -613,5 +614,13 @@ def _join_translation(session: Session, article: Article, original_id: str) -> N
         raise Conflict(
             f"The story already has a «{article.lang}» version ({clash or original.public_id})."
         )
-    original.translation_group = group
+    if original.translation_group != group:
+        # A plain UPDATE, not a flush of the original: linking a translation is not an edit of
+        # the original, so its version (and its editors' If-Match) stays as it is.
+        session.execute(
+            update(Article)
+            .where(Article.id == original.id)
+            .values(translation_group=group)
+            .execution_options(synchronize_session=False)
+        )
     article.translation_group = group

@@ -112,6 +112,8 @@ _paste_cleaner = nh3.Cleaner(
 _BREAKING_TAGS = (_BLOCK_TAGS - _INLINE_TAGS) | _CONTAINER_TAGS | {"h1", "iframe"}
 
 _TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
+# What a browser would never show as text: it goes with its tags, not only the tags.
+_HIDDEN = re.compile(r"<(script|style|template)\b[^<>]*>.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
 _PRE_NEWLINES = re.compile(r"<pre>(?:\r?\n)+")
 _HTML_WHITESPACE = re.compile(r"[ \t\n\r\f]+")
 _EDGE_BREAKS = re.compile(r"^(?:\s|<br>)+|(?:\s|<br>)+$")
@@ -588,7 +590,7 @@ def _plain(text: str | None) -> str:
         return ""
     text = INVALID_CHARACTERS.sub("", text)
     while True:
-        stripped = _TAG.sub("", text)
+        stripped = _TAG.sub("", _HIDDEN.sub("", text))
         if stripped == text:
             return _collapse(text)
         text = stripped
