@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from app.config import Settings
-from app.models import Article, Author, Section, Tag
+from app.models import Author, Section, Tag
 from app.schemas.articles import (
     ArticleCard,
     ArticleLink,
@@ -17,7 +17,7 @@ from app.schemas.articles import (
 from app.schemas.authors import AuthorLinks, AuthorRead
 from app.schemas.sections import SectionLinks, SectionName, SectionRead
 from app.schemas.tags import TagLinks, TagRead
-from app.services.articles import Card, Full
+from app.services.articles import Byline, Card, Full, Linked, SectionLink, TagLink
 from app.text.arabic import direction
 
 
@@ -34,7 +34,7 @@ class Presenter:
 
     # Sections ----------------------------------------------------------------------------
 
-    def section_lang(self, section: Section, prefer: str | None = None) -> str:
+    def section_lang(self, section: Section | SectionLink, prefer: str | None = None) -> str:
         for lang in (prefer or self.lang, self.lang, self.default_lang):
             if lang in section.names:
                 return lang
@@ -44,7 +44,7 @@ class Presenter:
     def _name_order(self, lang: str) -> tuple[bool, str]:
         return (lang != self.default_lang, lang)
 
-    def section_ref(self, section: Section, prefer: str | None = None) -> SectionRef:
+    def section_ref(self, section: SectionLink, prefer: str | None = None) -> SectionRef:
         """The section as an article shows it: named in the article's language if it can be."""
         lang = self.section_lang(section, prefer)
         return SectionRef(
@@ -80,7 +80,7 @@ class Presenter:
 
     # Tags and authors --------------------------------------------------------------------
 
-    def tag_ref(self, tag: Tag) -> TagRef:
+    def tag_ref(self, tag: TagLink) -> TagRef:
         return TagRef(
             slug=tag.slug, name=tag.name, type=tag.type, lang=tag.lang, dir=direction(tag.lang)
         )
@@ -99,7 +99,7 @@ class Presenter:
             ),
         )
 
-    def author_ref(self, author: Author) -> AuthorRef:
+    def author_ref(self, author: Byline) -> AuthorRef:
         return AuthorRef(
             slug=author.slug, name=author.name, lang=author.lang, dir=direction(author.lang)
         )
@@ -120,17 +120,17 @@ class Presenter:
 
     # Articles ----------------------------------------------------------------------------
 
-    def article_url(self, article: Article) -> str:
-        return self.url(f"/v1/articles/{article.public_id}")
+    def article_url(self, public_id: str) -> str:
+        return self.url(f"/v1/articles/{public_id}")
 
-    def article_link(self, article: Article) -> ArticleLink:
+    def article_link(self, article: Linked) -> ArticleLink:
         return ArticleLink(
             id=article.public_id,
             slug=article.slug,
             headline=article.headline,
             lang=article.lang,
             dir=direction(article.lang),
-            url=self.article_url(article),
+            url=self.article_url(article.public_id),
         )
 
     def card(self, card: Card) -> ArticleCard:
@@ -154,7 +154,7 @@ class Presenter:
             "reading_time": article.reading_time,
             "published_at": article.published_at,
             "updated_at": article.updated_at,
-            "url": self.article_url(article),
+            "url": self.article_url(article.public_id),
         }
 
     def article(self, full: Full) -> ArticleRead:

@@ -12,19 +12,25 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
-    CompoundSelect,
+    Integer,
     Select,
+    String,
     and_,
+    bindparam,
+    cast,
     delete,
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session, defer
+from sqlalchemy.sql.elements import BindParameter
 
 from app.errors import (
     Conflict,
@@ -47,7 +53,7 @@ from app.models import (
     Section,
     Tag,
 )
-from app.models.base import utcnow
+from app.models.base import JSONValue, UTCDateTime, utcnow
 from app.services import sections as section_service
 from app.services.pagination import decode_cursor, encode_cursor
 from app.services.slugs import checked_slug
@@ -64,12 +70,52 @@ def new_public_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
 
 
-def published() -> ColumnElement[bool]:
-    """The one rule for what the public may see."""
-    return and_(Article.status == "published", Article.published_at <= utcnow())
+def published(now: ColumnElement[datetime] | datetime | None = None) -> ColumnElement[bool]:
+    """The one rule for what the public may see (``now`` may be a bound parameter)."""
+    return and_(
+        Article.status == "published",
+        Article.published_at <= (now if now is not None else utcnow()),
+    )
 
 
 # Reading -----------------------------------------------------------------------------------
+#
+# Reads run a few statements built once at import, with bound parameters: building a select()
+# per request cost more than running it (SQLAlchemy's cache key for a new statement object is
+# computed each time; a prebuilt one is memoised). An article page is two queries: the row, and
+# one UNION ALL of everything it links to; a third fetches related articles and translations
+# when it has any.
+
+
+@dataclass(frozen=True, slots=True)
+class Byline:
+    slug: str
+    name: str
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class SectionLink:
+    slug: str
+    names: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class TagLink:
+    slug: str
+    name: str
+    type: str
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """Another article, as much as a link to it needs."""
+
+    public_id: str
+    slug: str
+    headline: str
+    lang: str
 
 
 @dataclass
@@ -77,25 +123,126 @@ class Card:
     """What a list shows of an article: the row (without its body), section and bylines."""
 
     article: Article
-    section: Section | None
-    authors: list[Author]
+    section: SectionLink | None
+    authors: list[Byline]
 
 
 @dataclass
 class Full(Card):
     """Everything an article page shows."""
 
-    sections: list[Section]
-    tags: list[Tag]
-    related: list[Article]
-    translations: list[Article]
+    sections: list[SectionLink]
+    tags: list[TagLink]
+    related: list[Linked]
+    translations: list[Linked]
 
 
-# Reads are plain selects, one per kind of link, rather than ORM eager loading: the loader
-# machinery cost more than the queries themselves (measured: 23 ms → see docs/benchmark.md).
+_NOW = bindparam("now", type_=UTCDateTime())
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_ARTICLE_ID = bindparam("article_id", type_=Integer())
 _WITHOUT_BODY = (
     defer(Article.body, raiseload=True),
     defer(Article.body_html, raiseload=True),
+)
+_BY_PUBLIC_ID = select(Article).where(Article.public_id == bindparam("public_id"))
+_BY_PUBLIC_ID_PUBLIC = _BY_PUBLIC_ID.where(published(_NOW))
+
+
+def _no(type_: Any) -> Any:
+    return cast(null(), type_)
+
+
+# kind, position, slug, name, lang, type, names, target (an article id)
+_LINKS = union_all(
+    select(
+        literal("section"),
+        literal(-1),
+        Section.slug,
+        _no(String()),
+        _no(String()),
+        _no(String()),
+        Section.names,
+        _no(Integer()),
+    ).where(Section.id == bindparam("section_id", type_=Integer())),
+    select(
+        literal("section"),
+        ArticleSection.position,
+        Section.slug,
+        _no(String()),
+        _no(String()),
+        _no(String()),
+        Section.names,
+        _no(Integer()),
+    )
+    .join(Section, Section.id == ArticleSection.section_id)
+    .where(ArticleSection.article_id == _ARTICLE_ID),
+    select(
+        literal("author"),
+        ArticleAuthor.position,
+        Author.slug,
+        Author.name,
+        Author.lang,
+        _no(String()),
+        _no(JSONValue),
+        _no(Integer()),
+    )
+    .join(Author, Author.id == ArticleAuthor.author_id)
+    .where(ArticleAuthor.article_id == _ARTICLE_ID),
+    select(
+        literal("tag"),
+        ArticleTag.position,
+        Tag.slug,
+        Tag.name,
+        Tag.lang,
+        Tag.type,
+        _no(JSONValue),
+        _no(Integer()),
+    )
+    .join(Tag, Tag.id == ArticleTag.tag_id)
+    .where(ArticleTag.article_id == _ARTICLE_ID),
+    select(
+        literal("related"),
+        ArticleRelated.position,
+        _no(String()),
+        _no(String()),
+        _no(String()),
+        _no(String()),
+        _no(JSONValue),
+        ArticleRelated.related_id,
+    ).where(ArticleRelated.article_id == _ARTICLE_ID),
+    # ``= NULL`` matches nothing, so an article without a group has no translations.
+    select(
+        literal("translation"),
+        literal(0),
+        _no(String()),
+        _no(String()),
+        _no(String()),
+        _no(String()),
+        _no(JSONValue),
+        Article.id,
+    ).where(
+        Article.translation_group == bindparam("group", type_=String()),
+        Article.id != _ARTICLE_ID,
+    ),
+)
+# Linked articles by primary key, then the visibility rule: joined through the link tables with
+# ``published()`` in one WHERE, the SQLite planner may walk every published article instead.
+_LINKED = select(Article.id, Article.public_id, Article.slug, Article.headline, Article.lang).where(
+    Article.id.in_(_IDS)
+)
+_LINKED_PUBLIC = _LINKED.where(published(_NOW))
+_CARDS = (
+    select(Article, Section.slug, Section.names)
+    .outerjoin(Section, Section.id == Article.primary_section_id)
+    .where(Article.id.in_(_IDS))
+    .options(*_WITHOUT_BODY)
+)
+_CARDS_PUBLIC = _CARDS.where(published(_NOW))
+_BYLINES = (
+    select(ArticleAuthor.article_id, Author.slug, Author.name, Author.lang)
+    .join(Author, Author.id == ArticleAuthor.author_id)
+    .where(ArticleAuthor.article_id.in_(_IDS))
+    .order_by(ArticleAuthor.article_id, ArticleAuthor.position)
 )
 
 
@@ -140,24 +287,14 @@ def cards_by_ids(session: Session, ids: list[int], *, public: bool = False) -> l
     ones skipped). Two queries whatever the number of ids."""
     if not ids:
         return []
-    query = (
-        select(Article, Section)
-        .outerjoin(Section, Section.id == Article.primary_section_id)
-        .where(Article.id.in_(ids))
-        .options(*_WITHOUT_BODY)
-    )
-    if public:
-        query = query.where(published())
-    rows = {article.id: (article, section) for article, section in session.execute(query)}
-    bylines: dict[int, list[Author]] = {}
-    author_rows = session.execute(
-        select(ArticleAuthor.article_id, Author)
-        .join(Author, Author.id == ArticleAuthor.author_id)
-        .where(ArticleAuthor.article_id.in_(list(rows)))
-        .order_by(ArticleAuthor.article_id, ArticleAuthor.position)
-    )
-    for article_id, author in author_rows:
-        bylines.setdefault(article_id, []).append(author)
+    params = {"ids": ids, "now": utcnow()}
+    rows = {
+        article.id: (article, SectionLink(slug, names) if slug is not None else None)
+        for article, slug, names in session.execute(_CARDS_PUBLIC if public else _CARDS, params)
+    }
+    bylines: dict[int, list[Byline]] = {}
+    for article_id, slug, name, lang in session.execute(_BYLINES, {"ids": list(rows)}):
+        bylines.setdefault(article_id, []).append(Byline(slug, name, lang))
     return [
         Card(article=rows[i][0], section=rows[i][1], authors=bylines.get(i, []))
         for i in ids
@@ -214,10 +351,8 @@ def _filtered(session: Session, query: Q, filters: ArticleFilters) -> Q:
 
 def get_article(session: Session, *, article_id: str, public: bool) -> Article | None:
     """The article row alone (for writes and lookups); ``read_article`` for a page."""
-    query = select(Article).where(Article.public_id == article_id)
-    if public:
-        query = query.where(published())
-    return session.scalar(query)
+    statement = _BY_PUBLIC_ID_PUBLIC if public else _BY_PUBLIC_ID
+    return session.scalar(statement, {"public_id": article_id, "now": utcnow()})
 
 
 def read_article(session: Session, *, article_id: str, public: bool) -> Full | None:
@@ -227,65 +362,34 @@ def read_article(session: Session, *, article_id: str, public: bool) -> Full | N
 
 def full(session: Session, article: Article, *, public: bool) -> Full:
     """The article with every link a page shows; with ``public``, only published links."""
-    section = (
-        session.get(Section, article.primary_section_id) if article.primary_section_id else None
-    )
-    authors = session.scalars(
-        select(Author)
-        .join(ArticleAuthor, ArticleAuthor.author_id == Author.id)
-        .where(ArticleAuthor.article_id == article.id)
-        .order_by(ArticleAuthor.position)
-    )
-    sections = session.scalars(
-        select(Section)
-        .join(ArticleSection, ArticleSection.section_id == Section.id)
-        .where(ArticleSection.article_id == article.id)
-        .order_by(ArticleSection.position)
-    )
-    tags = session.scalars(
-        select(Tag)
-        .join(ArticleTag, ArticleTag.tag_id == Tag.id)
-        .where(ArticleTag.article_id == article.id)
-        .order_by(ArticleTag.position)
-    )
-    related = select(
-        literal("related").label("kind"), ArticleRelated.position, ArticleRelated.related_id
-    ).where(ArticleRelated.article_id == article.id)
-    links: Select[str, int, int] | CompoundSelect[str, int, int] = related
-    if article.translation_group is not None:
-        links = related.union_all(
-            select(literal("translation"), literal(0), Article.id).where(
-                Article.translation_group == article.translation_group,
-                Article.id != article.id,
-            )
+    params = {
+        "article_id": article.id,
+        "section_id": article.primary_section_id,
+        "group": article.translation_group,
+    }
+    links: dict[str, list[Any]] = {}
+    for row in sorted(session.execute(_LINKS, params), key=lambda r: (r[0], r[1])):
+        links.setdefault(row[0], []).append(row)
+    primary = [r for r in links.get("section", []) if r[1] == -1]
+    linked_ids = [r[7] for r in links.get("related", []) + links.get("translation", [])]
+    linked: dict[int, Linked] = {}
+    if linked_ids:
+        rows = session.execute(
+            _LINKED_PUBLIC if public else _LINKED, {"ids": linked_ids, "now": utcnow()}
         )
-    related_ids: list[int] = []
-    translation_ids: list[int] = []
-    for kind, _position, linked_id in session.execute(links.order_by("kind", "position")):
-        (related_ids if kind == "related" else translation_ids).append(linked_id)
-    # Ids first, then one lookup by primary key: a join filtered on ``published()`` let the
-    # SQLite planner walk every published article instead of this article's few links.
-    linked = _articles_by_ids(session, related_ids + translation_ids, public=public)
+        linked = {row[0]: Linked(*row[1:]) for row in rows}
     return Full(
         article=article,
-        section=section,
-        authors=list(authors),
-        sections=list(sections),
-        tags=list(tags),
-        related=[linked[i] for i in related_ids if i in linked],
+        section=SectionLink(primary[0][2], primary[0][6]) if primary else None,
+        authors=[Byline(r[2], r[3], r[4]) for r in links.get("author", [])],
+        sections=[SectionLink(r[2], r[6]) for r in links.get("section", []) if r[1] != -1],
+        tags=[TagLink(r[2], r[3], r[5], r[4]) for r in links.get("tag", [])],
+        related=[linked[r[7]] for r in links.get("related", []) if r[7] in linked],
         translations=sorted(
-            (linked[i] for i in translation_ids if i in linked), key=lambda a: a.lang
+            (linked[r[7]] for r in links.get("translation", []) if r[7] in linked),
+            key=lambda a: a.lang,
         ),
     )
-
-
-def _articles_by_ids(session: Session, ids: list[int], *, public: bool) -> dict[int, Article]:
-    if not ids:
-        return {}
-    query = select(Article).where(Article.id.in_(ids)).options(*_WITHOUT_BODY)
-    if public:
-        query = query.where(published())
-    return {a.id: a for a in session.scalars(query)}
 
 
 @dataclass
