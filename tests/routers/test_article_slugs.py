@@ -11,9 +11,8 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.assertions import Key, assert_problem
 from tests.factories import create_article
-
-Key = dict[str, str]
 
 # The headline as an editor might paste it: full harakat, tatweel, an Arabic-Indic number and a
 # right-to-left mark. The slug keeps the letters and nothing else.
@@ -27,16 +26,6 @@ def by_slug(
     return client.get(
         f"/v1/articles/slug/{quote(slug)}", params=params, headers=key, follow_redirects=False
     )
-
-
-def assert_problem(response: httpx2.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    problem = response.json()
-    assert problem["status"] == status
-    assert problem["title"]
-    assert problem["detail"]
-    return problem
 
 
 def edit(client: TestClient, key: Key, article: dict[str, Any], **changes: Any) -> httpx2.Response:

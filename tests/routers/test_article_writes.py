@@ -14,25 +14,10 @@ from fastapi.testclient import TestClient
 
 from app.db import Database
 from app.services import keys as key_service
+from tests.assertions import Key, assert_problem
 from tests.factories import create_article, create_author, create_section, create_tag
 
-Key = dict[str, str]
-
 ETAG = re.compile(r'^"v(\d+)-[0-9a-f]+"$')
-
-
-def assert_problem(response: httpx2.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    problem = response.json()
-    assert problem["status"] == status
-    assert problem["type"]
-    assert problem["title"]
-    assert problem["detail"]
-    if status == 422:
-        assert problem["errors"], problem
-        assert all({"loc", "msg", "type"} <= set(error) for error in problem["errors"])
-    return problem
 
 
 def read(client: TestClient, key: Key, article_id: str) -> dict[str, Any]:

@@ -11,25 +11,13 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.assertions import Key, assert_problem
 from tests.factories import create_article, create_author, create_section, create_tag
-
-Key = dict[str, str]
 
 
 def ids(response: httpx2.Response) -> list[str]:
     assert response.status_code == 200, response.text
     return [item["id"] for item in response.json()["items"]]
-
-
-def assert_problem(response: httpx2.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    problem = response.json()
-    assert problem["status"] == status
-    assert problem["type"]
-    assert problem["title"]
-    assert problem["detail"]
-    return problem
 
 
 def publish(client: TestClient, key: Key, article_id: str) -> dict[str, Any]:

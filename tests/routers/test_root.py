@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx2
 from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
-
-
-def assert_problem(response: httpx2.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["title"]
-    return body
+from tests.assertions import assert_problem
 
 
 class TestApiRoot:

@@ -12,23 +12,8 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.services import keys as key_service
+from tests.assertions import BAD_KEY, Key, assert_needs_key, assert_problem
 from tests.factories import create_article, create_section
-
-Key = dict[str, str]
-BAD_KEY = {"Authorization": "Bearer khb_00000000_no-such-secret"}
-
-
-def assert_problem(response: httpx2.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
-
-
-def assert_needs_key(response: httpx2.Response) -> None:
-    assert_problem(response, 401)
-    assert response.headers["www-authenticate"].startswith("Bearer")
 
 
 def slugs(nodes: list[dict[str, Any]]) -> list[str]:

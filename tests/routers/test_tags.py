@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
-import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.assertions import BAD_KEY, Key, assert_needs_key, assert_problem
 from tests.factories import create_article, create_tag
 
-Key = dict[str, str]
-BAD_KEY = {"Authorization": "Bearer khb_00000000_no-such-secret"}
 TYPES = ["topic", "person", "organisation", "place", "event"]
 NAMES = {
     "topic": "التغير المناخي",
@@ -21,19 +18,6 @@ NAMES = {
     "place": "وادي رم",
     "event": "معرض الكتاب",
 }
-
-
-def assert_problem(response: httpx2.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
-
-
-def assert_needs_key(response: httpx2.Response) -> None:
-    assert_problem(response, 401)
-    assert response.headers["www-authenticate"].startswith("Bearer")
 
 
 def one_of_each_type(client: TestClient, key: Key) -> None:
