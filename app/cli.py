@@ -30,6 +30,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+    access_log: Annotated[
+        bool, typer.Option(help="Log a line per request (a reverse proxy often does it).")
+    ] = True,
 ) -> None:
     """Run the API with uvicorn."""
     import uvicorn
@@ -40,6 +43,7 @@ def serve(
         port=port,
         workers=workers,
         reload=reload,
+        access_log=access_log,
         proxy_headers=True,
         server_header=False,
         log_level="info",

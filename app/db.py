@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,16 +33,27 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(str(url) if isinstance(url, URL) else url).get_backend_name() == "sqlite"
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode("utf-8")
+
+
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = sync_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {
+        "echo": echo,
+        # JSON columns (bodies) stored as plain UTF-8, not \uXXXX-escaped: far smaller for Arabic.
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+    }
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
-        kwargs["pool_size"] = 8
-        kwargs["max_overflow"] = 16
+        # As many pooled connections as the thread pool has threads (anyio's default is 40):
+        # an overflow connection is opened, set up and closed for one request.
+        kwargs["pool_size"] = 40
+        kwargs["max_overflow"] = 10
         engine = create_engine(parsed, **kwargs)
         _configure_sqlite(engine)
         return engine

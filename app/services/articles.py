@@ -269,10 +269,17 @@ def list_articles(
     by_published = public or filters.status == "published"
     order_column = Article.published_at if by_published else Article.created_at
     order = "published" if by_published else "created"
-    query = _filtered(session, select(Article.id, order_column), filters)
+    now = utcnow()
+    after: tuple[datetime, int] | None = None
     if cursor is not None:
-        when, after_id = decode_cursor(cursor, order, datetime, int)
-        query = query.where(tuple_(order_column, Article.id) < tuple_(when, after_id))
+        after = decode_cursor(cursor, order, datetime, int)
+        if by_published:
+            # One upper bound for the index range: with both "<= now" and the cursor, SQLite
+            # ranges over "<= now" and walks every newer row, so deep pages got slower.
+            now = min(now, after[0])
+    query = _filtered(session, select(Article.id, order_column), filters, now=now)
+    if after is not None:
+        query = query.where(tuple_(order_column, Article.id) < tuple_(*after))
     query = query.order_by(order_column.desc(), Article.id.desc()).limit(limit + 1)
     keys = session.execute(query).all()
     next_cursor = None
@@ -302,9 +309,9 @@ def cards_by_ids(session: Session, ids: list[int], *, public: bool = False) -> l
     ]
 
 
-def _filtered(session: Session, query: Q, filters: ArticleFilters) -> Q:
+def _filtered(session: Session, query: Q, filters: ArticleFilters, *, now: datetime) -> Q:
     if filters.status is None:
-        query = query.where(published())
+        query = query.where(published(now))
     else:
         query = query.where(Article.status == filters.status)
         if filters.status == "published":

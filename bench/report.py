@@ -1,0 +1,167 @@
+"""The results: a table on the terminal and a JSON file, with the facts of the machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.servers import ROOT
+
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+# A side is "client-bound" when the load generator used nearly a whole CPU while the server
+# still had some to spare: its req/s are then a floor for the server, not its capacity.
+BUSY = 0.90
+# More than this share of the server's CPU going to other processes makes a run unreliable.
+NOISY = 0.05
+
+
+def machine() -> dict[str, Any]:
+    facts: dict[str, Any] = {
+        "nproc": len(os.sched_getaffinity(0)),  # what `nproc` prints
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        lscpu = ""
+    for line in lscpu.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in ("Model name", "Hypervisor vendor", "CPU(s)", "Thread(s) per core"):
+            facts[name.strip()] = value.strip()
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            facts["memory_gib"] = round(int(line.split()[1]) / 2**20, 1)
+    return facts
+
+
+def revision() -> dict[str, Any]:
+    """The commit measured, and the files of the app that differ from it (others edit them)."""
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+            )
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+        return done.stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "app", "migrations", "pyproject.toml")
+    return {
+        "commit": git("rev-parse", "--short", "HEAD") or None,
+        "changed": [line[3:] for line in changed.splitlines()],
+    }
+
+
+def client_bound(result: dict[str, Any]) -> bool:
+    server = result.get("server_cpu")
+    return result["client_cpu"] >= BUSY and server is not None and server < BUSY
+
+
+def table(results: dict[str, Any]) -> Table:
+    settings = results["settings"]
+    out = Table(
+        title=f"Khabar (K) vs baseline (B): {results['dataset']['articles']:,} articles, "
+        f"{settings['connections']} connections, {settings['duration']:g} s per run, "
+        f"client {settings['client']}",
+        title_justify="left",
+        caption="ratio = K req/s / B req/s. CPU columns, as a share of one CPU: the server "
+        "process, the load generator, and other processes on the server's CPU.",
+        caption_justify="left",
+    )
+    out.add_column("scenario")
+    for name in (
+        "K req/s",
+        "K p50 ms",
+        "K p99 ms",
+        "B req/s",
+        "B p50 ms",
+        "B p99 ms",
+        "ratio",
+        "server CPU K/B",
+        "client CPU K/B",
+        "others K/B",
+        "errors K/B",
+    ):
+        out.add_column(name, justify="right")
+    for row in results["scenarios"]:
+        khabar, baseline = row["khabar"], row["baseline"]
+        out.add_row(
+            row["title"],
+            _rps(khabar),
+            f"{khabar['latency_ms']['p50']:.2f}",
+            f"{khabar['latency_ms']['p99']:.2f}",
+            _rps(baseline),
+            f"{baseline['latency_ms']['p50']:.2f}",
+            f"{baseline['latency_ms']['p99']:.2f}",
+            f"{row['ratio']:.3f}",
+            _pair(khabar, baseline, "server_cpu"),
+            _pair(khabar, baseline, "client_cpu"),
+            _pair(khabar, baseline, "server_cpu_others"),
+            f"{khabar['errors']}/{baseline['errors']}",
+        )
+    return out
+
+
+def _pair(khabar: dict[str, Any], baseline: dict[str, Any], key: str) -> str:
+    return f"{_pct(khabar.get(key))}/{_pct(baseline.get(key))}"
+
+
+def _rps(result: dict[str, Any]) -> str:
+    text = f"{result['rps']:,.0f}"
+    return f"{text}*" if client_bound(result) else text
+
+
+def _pct(value: float | None) -> str:
+    return "?" if value is None else f"{value:.0%}"
+
+
+def show(console: Console, results: dict[str, Any]) -> None:
+    console.print(table(results))
+    if any(
+        (row[side].get("server_cpu_others") or 0) > NOISY
+        for row in results["scenarios"]
+        for side in SIDES
+    ):
+        console.print(
+            "[yellow]Other processes used the server's CPU during some runs (see others): "
+            "those figures are low and noisy; run again on a quiet machine.[/yellow]"
+        )
+    if any(client_bound(row[side]) for row in results["scenarios"] for side in SIDES):
+        console.print(
+            "* the load generator used nearly a whole CPU while the server did not: "
+            "that figure is the client's ceiling, the server may do more."
+        )
+    for key, label in (("khabar_peak_rss_kib", "Khabar"), ("baseline_peak_rss_kib", "baseline")):
+        value = results.get(key)
+        if value is not None:
+            console.print(f"{label} peak RSS (VmHWM): {value / 1024:,.1f} MiB")
+    for row in results["scenarios"]:
+        for side in SIDES:
+            result = row[side]
+            if result["errors"]:
+                console.print(
+                    f"[red]{row['title']} / {side}: {result['errors']} errors "
+                    f"{result['error_kinds']}[/red]"
+                )
+                for sample in result["error_samples"]:
+                    console.print(f"  {sample}")
+
+
+SIDES = ("khabar", "baseline")
+
+
+def write(results: dict[str, Any], path: Path = RESULTS) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return path

@@ -1,0 +1,227 @@
+"""Child processes: the two servers and the load generator, pinned to CPUs and always stopped.
+
+Children start in a session of their own, so a Ctrl-C in the terminal reaches only the harness,
+which then stops each child it started by PID (SIGTERM, then SIGKILL after a grace period).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"  # the only address traffic is ever sent to
+
+# What `khabar serve` passes to uvicorn.run (app/cli.py), spelled as uvicorn CLI options. Its
+# loop and http are "auto", which resolve to uvloop and httptools when installed (they are,
+# and the harness checks), so the baseline names them. Access logging is uvicorn's default
+# (on); the harness finds out whether Khabar logs requests and gives the baseline the same.
+UVICORN_OPTIONS = [
+    "--workers", "1",
+    "--http", "httptools",
+    "--loop", "uvloop",
+    "--proxy-headers",
+    "--no-server-header",
+    "--log-level", "info",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CpuPlan:
+    """Servers on one CPU, the client (and this harness) on another, when there are two."""
+
+    server: int | None
+    client: int | None
+
+    @classmethod
+    def choose(cls) -> CpuPlan:
+        available = sorted(os.sched_getaffinity(0))
+        if len(available) < 2:
+            return cls(None, None)
+        return cls(available[0], available[1])
+
+
+class Processes:
+    """Every child the harness starts; all of them are stopped on exit, whatever happened."""
+
+    def __init__(self) -> None:
+        self._children: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> Processes:
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        for child in reversed(self._children):
+            self.stop(child)
+
+    def start(
+        self,
+        argv: Sequence[str],
+        *,
+        cpu: int | None,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+        output: Path | None = None,
+    ) -> subprocess.Popen[bytes]:
+        """Start argv pinned to cpu; stderr (and stdout unless output is given) go to log."""
+        command = list(argv)
+        taskset = shutil.which("taskset")
+        if cpu is not None and taskset:
+            # taskset sets the affinity before exec, so no thread of the child ever runs
+            # elsewhere; it execs in place, so the PID is the server's own.
+            command = [taskset, "-c", str(cpu), *command]
+        with (
+            open(log or os.devnull, "ab") as log_file,
+            open(output or os.devnull, "wb") as output_file,
+        ):
+            child = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=output_file if output else log_file,
+                stderr=log_file,
+                start_new_session=True,
+            )
+        self._children.append(child)
+        if cpu is not None and not taskset:
+            os.sched_setaffinity(child.pid, {cpu})
+        return child
+
+    def stop(self, child: subprocess.Popen[bytes], grace: float = 10) -> None:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(grace)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        if child in self._children:
+            self._children.remove(child)
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Until /healthz answers 200; fails early, with the log, if the server exits."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
+            try:
+                status, _headers, _body = get(self.port, "/healthz", timeout=2)
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not ready after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def wait_idle(self, timeout: float = 120) -> None:
+        """Until the process uses (almost) no CPU: requests left by a run are done."""
+        from bench.loadgen import server_cpu_seconds
+
+        deadline = time.monotonic() + timeout
+        last = server_cpu_seconds(self.pid)
+        while last is not None and time.monotonic() < deadline:
+            time.sleep(0.25)
+            now = server_cpu_seconds(self.pid)
+            if now is None or now - last < 0.01:
+                return
+            last = now
+
+    def peak_rss_kib(self) -> int | None:
+        """VmHWM: the most resident memory the process has had."""
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def logs_requests(self) -> bool:
+        """Whether uvicorn's access log is on: a request line for /healthz was written."""
+        return '"GET /healthz HTTP/1.1" 200' in self.log.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def get(port: int, path: str, timeout: float = 30) -> tuple[int, list[tuple[str, str]], bytes]:
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read()
+    finally:
+        connection.close()
+
+
+def start_khabar(processes: Processes, *, database_url: str, cpu: int | None, log: Path) -> Server:
+    port = free_port()
+    khabar = Path(sys.executable).with_name("khabar")
+    argv = [str(khabar), "serve", "--host", HOST, "--port", str(port), "--workers", "1"]
+    # Measured as a fast deployment runs it: behind a proxy that keeps the access log.
+    argv.append("--no-access-log")
+    env = {
+        **os.environ,
+        "KHABAR_DATABASE_URL": database_url,
+        "KHABAR_BASE_URL": f"http://{HOST}:{port}",
+    }
+    server = Server("khabar", processes.start(argv, cpu=cpu, env=env, log=log), port, log)
+    server.wait_ready()
+    return server
+
+
+def start_baseline(
+    processes: Processes, *, responses: Path, access_log: bool, cpu: int | None, log: Path
+) -> Server:
+    from bench.baseline import RESPONSES_ENV
+
+    port = free_port()
+    argv = [
+        sys.executable, "-m", "uvicorn", "bench.baseline:app",
+        "--host", HOST, "--port", str(port),
+        *UVICORN_OPTIONS,
+        "--access-log" if access_log else "--no-access-log",
+    ]  # fmt: skip
+    env = {**os.environ, RESPONSES_ENV: str(responses)}
+    server = Server("baseline", processes.start(argv, cpu=cpu, env=env, log=log), port, log)
+    server.wait_ready()
+    return server
