@@ -54,7 +54,7 @@ def revision() -> dict[str, Any]:
             )
         except (OSError, subprocess.CalledProcessError):
             return ""
-        return done.stdout.strip()
+        return done.stdout.rstrip("\n")  # porcelain lines start with a space: keep it
 
     changed = git("status", "--porcelain", "--", "app", "migrations", "pyproject.toml")
     return {

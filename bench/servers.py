@@ -24,8 +24,9 @@ HOST = "127.0.0.1"  # the only address traffic is ever sent to
 
 # What `khabar serve` passes to uvicorn.run (app/cli.py), spelled as uvicorn CLI options. Its
 # loop and http are "auto", which resolve to uvloop and httptools when installed (they are,
-# and the harness checks), so the baseline names them. Access logging is uvicorn's default
-# (on); the harness finds out whether Khabar logs requests and gives the baseline the same.
+# and the harness checks), so the baseline names them. Khabar is started with
+# --no-access-log; the harness still checks whether it logs requests and gives the baseline
+# the same.
 UVICORN_OPTIONS = [
     "--workers", "1",
     "--http", "httptools",
