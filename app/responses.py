@@ -15,8 +15,10 @@ from typing import Any
 
 from fastapi import Request, Response
 from pydantic import BaseModel
+from starlette.datastructures import URL
 
 from app.config import Settings
+from app.schemas.common import Links
 
 JSON_MEDIA = "application/json"
 
@@ -72,3 +74,15 @@ def json_response(
     ):
         return Response(status_code=304, headers=out)
     return Response(body, status_code=status_code, media_type=JSON_MEDIA, headers=out)
+
+
+def page_links(
+    request: Request, settings: Settings, next_cursor: str | None
+) -> tuple[Links, dict[str, str]]:
+    """``links`` of a list page, and its ``Link: rel="next"`` header, on the public base URL
+    (not the Host the request came in with, which behind a proxy is an internal name)."""
+    url = URL(settings.base_url.rstrip("/") + request.url.path).replace(query=request.url.query)
+    if next_cursor is None:
+        return Links(self=str(url), next=None), {}
+    next_url = str(url.include_query_params(cursor=next_cursor))
+    return Links(self=str(url), next=next_url), {"Link": f'<{next_url}>; rel="next"'}

@@ -21,9 +21,9 @@ from app.deps import (
     WriterKey,
     WriteSessionDep,
 )
-from app.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from app.errors import BadRequest, Forbidden, NotFound, Unauthorized, field_error
 from app.models import Article
-from app.responses import json_response
+from app.responses import json_response, page_links
 from app.routers.present import presenter
 from app.schemas.articles import (
     CARD_FIELDS,
@@ -35,7 +35,7 @@ from app.schemas.articles import (
     ArticleReadFields,
     ArticleUpdate,
 )
-from app.schemas.common import LANG_PATTERN, SLUG_MAX, Links, problem_responses
+from app.schemas.common import LANG_PATTERN, SLUG_MAX, problem_responses
 from app.services import articles as article_service
 from app.services.articles import ArticleFilters, Full
 
@@ -68,10 +68,7 @@ def _fields(fields: str | None, allowed: frozenset[str]) -> set[str] | None:
     if unknown:
         raise BadRequest(
             f"Unknown field(s): {', '.join(unknown)}. Known: {', '.join(sorted(allowed))}.",
-            errors=[
-                {"loc": ["query", "fields"], "msg": f"unknown field {n}", "type": "value_error"}
-                for n in unknown
-            ],
+            errors=[field_error(["query", "fields"], f"unknown field {n}") for n in unknown],
         )
     return wanted | {"id"}
 
@@ -156,15 +153,8 @@ def list_articles(
         session, filters=filters, cursor=cursor, limit=limit
     )
     view = presenter(settings, lang)
-    next_url = None
-    if next_cursor is not None:
-        next_url = str(request.url.include_query_params(cursor=next_cursor))
-    page = ArticleList(
-        items=[view.card(row) for row in rows],
-        next_cursor=next_cursor,
-        links=Links(self=str(request.url), next=next_url),
-    )
-    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
+    links, headers = page_links(request, settings, next_cursor)
+    page = ArticleList(items=[view.card(row) for row in rows], next_cursor=next_cursor, links=links)
     return json_response(
         request,
         settings,

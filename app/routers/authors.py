@@ -16,10 +16,10 @@ from app.deps import (
     WriteSessionDep,
 )
 from app.errors import NotFound
-from app.responses import json_response
+from app.responses import json_response, page_links
 from app.routers.present import presenter
 from app.schemas.authors import AuthorCreate, AuthorList, AuthorRead, AuthorUpdate
-from app.schemas.common import SLUG_MAX, Links, problem_responses
+from app.schemas.common import SLUG_MAX, problem_responses
 from app.services import authors as author_service
 
 router = APIRouter(prefix="/v1/authors", tags=["authors"])
@@ -44,13 +44,12 @@ def list_authors(
     """In slug order, with keyset pagination."""
     rows, next_cursor = author_service.list_authors(session, cursor=cursor, limit=limit)
     view = presenter(settings)
-    next_url = str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
+    links, headers = page_links(request, settings, next_cursor)
     page = AuthorList(
         items=[view.author(a) for a in rows],
         next_cursor=next_cursor,
-        links=Links(self=str(request.url), next=next_url),
+        links=links,
     )
-    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
     return json_response(request, settings, page, public=key is None, headers=headers)
 
 

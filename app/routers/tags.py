@@ -16,9 +16,9 @@ from app.deps import (
     WriteSessionDep,
 )
 from app.errors import NotFound
-from app.responses import json_response
+from app.responses import json_response, page_links
 from app.routers.present import presenter
-from app.schemas.common import SLUG_MAX, Links, problem_responses
+from app.schemas.common import SLUG_MAX, problem_responses
 from app.schemas.tags import TagCreate, TagList, TagRead, TagType, TagUpdate
 from app.services import tags as tag_service
 
@@ -42,13 +42,12 @@ def list_tags(
     """In slug order, with keyset pagination."""
     rows, next_cursor = tag_service.list_tags(session, type=type, cursor=cursor, limit=limit)
     view = presenter(settings)
-    next_url = str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
+    links, headers = page_links(request, settings, next_cursor)
     page = TagList(
         items=[view.tag(t) for t in rows],
         next_cursor=next_cursor,
-        links=Links(self=str(request.url), next=next_url),
+        links=links,
     )
-    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
     return json_response(request, settings, page, public=key is None, headers=headers)
 
 
