@@ -20,6 +20,7 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import KhabarError
+from app.head import HeadAsGet
 from app.routers import articles, authors, root, sections, tags
 from app.schemas.common import PROBLEM_MEDIA, FieldError, Problem
 
@@ -66,6 +67,8 @@ def allowed_methods(request: Request) -> list[str]:
         if route.path_regex.match(path)
         for method in route.methods or ()
     }
+    if "GET" in methods:
+        methods.add("HEAD")  # see app.head
     return sorted(methods)
 
 
@@ -132,6 +135,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url, echo=settings.database_echo)
     install_error_handlers(app)
+    app.add_middleware(HeadAsGet)
     for module in (root, articles, sections, tags, authors):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

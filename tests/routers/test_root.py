@@ -83,10 +83,31 @@ class TestWrongMethod:
 
     def test_allow_lists_every_method(self, client: TestClient) -> None:
         response = client.put("/v1/sections", json={})
-        assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+        allowed = set(response.headers["allow"].replace(" ", "").split(","))
+        assert allowed == {"GET", "HEAD", "POST"}
 
     def test_on_the_root(self, client: TestClient) -> None:
         assert_problem(client.delete("/v1"), 405)
 
     def test_on_one_tag(self, client: TestClient) -> None:
         assert_problem(client.post("/v1/tags/transport", json={}), 405)
+
+
+class TestHead:
+    def test_head_has_the_get_headers_and_no_body(self, client: TestClient) -> None:
+        got = client.get("/v1")
+        head = client.head("/v1")
+        assert head.status_code == 200
+        assert head.content == b""
+        assert head.headers["etag"] == got.headers["etag"]
+        assert head.headers["content-length"] == got.headers["content-length"]
+        assert head.headers["cache-control"] == got.headers["cache-control"]
+
+    def test_head_answers_304_to_a_matching_etag(self, client: TestClient) -> None:
+        etag = client.get("/v1/sections").headers["etag"]
+        assert client.head("/v1/sections", headers={"If-None-Match": etag}).status_code == 304
+
+    def test_head_of_a_missing_article_is_404(self, client: TestClient) -> None:
+        response = client.head("/v1/articles/nothing-here")
+        assert response.status_code == 404
+        assert response.content == b""
