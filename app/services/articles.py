@@ -29,6 +29,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.elements import BindParameter
 
@@ -473,11 +474,26 @@ def create_article(
     # before the INSERT: a new article is at version 1.
     in_row: dict[str, Any] = {k: data[k] for k in ("section", "translation_of") if k in data}
     _apply_links(session, article, in_row)
-    session.add(article)
-    session.flush()
+    _insert(session, article, slug_was_generated=data.get("slug") is None)
     _apply_links(session, article, {k: v for k, v in data.items() if k not in in_row})
     session.flush()
     return article
+
+
+def _insert(session: Session, article: Article, *, slug_was_generated: bool) -> None:
+    """INSERT a new article. On PostgreSQL another writer may take the same generated slug
+    between our check and our INSERT; the unique index stops it, and the article takes the next
+    free slug instead of failing. (SQLite writers are serialised, so it cannot happen there.)"""
+    for attempt in range(1, 6):
+        try:
+            with session.begin_nested():
+                session.add(article)
+                session.flush()
+            return
+        except IntegrityError as exc:
+            if not slug_was_generated or attempt == 5 or "slug" not in str(exc.orig):
+                raise
+            article.slug = _slug_for(session, article, None)
 
 
 def update_article(

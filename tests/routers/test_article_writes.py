@@ -4,6 +4,8 @@ articles, and input that must change nothing."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -949,3 +951,33 @@ class TestDeleteArticle:
         etag = client.get(f"/v1/articles/{made['id']}").headers["etag"]
         response = client.delete(f"/v1/articles/{made['id']}", headers={**editor, "If-Match": etag})
         assert response.status_code == 204
+
+
+class TestConcurrentCreate:
+    def test_same_headline_at_once_gets_the_next_slug(
+        self, client: TestClient, editor: Key, database: Database
+    ) -> None:
+        """A second newsroom creates the same headline while the first has not committed:
+        on PostgreSQL the INSERT waits on the unique index, then retries with the next slug;
+        on SQLite the writer waits for the lock. Either way both articles exist."""
+        from app.services import articles as article_service
+
+        headline = "زلزال خفيف يهز المدينة الساحلية"
+        results: list[httpx2.Response] = []
+        with database.session(write=True) as first:
+            made = article_service.create_article(
+                first, data={"headline": headline}, key=None, default_lang="ar"
+            )
+            worker = threading.Thread(
+                target=lambda: results.append(
+                    client.post("/v1/articles", json={"headline": headline}, headers=editor)
+                )
+            )
+            worker.start()
+            time.sleep(0.5)  # the second request is now waiting on the first transaction
+            first.commit()
+        worker.join(timeout=30)
+        assert results, "the second create never finished"
+        second = results[0]
+        assert second.status_code == 201, second.text
+        assert second.json()["slug"] == f"{made.slug}-2"
