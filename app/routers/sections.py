@@ -23,7 +23,6 @@ from app.schemas.sections import (
 )
 from app.services import articles as article_service
 from app.services import sections as section_service
-from app.services.articles import ArticleFilters
 
 router = APIRouter(prefix="/v1/sections", tags=["sections"])
 
@@ -74,17 +73,9 @@ def _detail(
     view = presenter(settings, lang)
     sections = section_service.all_sections(session)
     slugs = {s.id: s.slug for s in sections}
-    pinned_ids = section_service.pinned_article_ids(session, section_id=section.id)
-    # The front is what readers see: drafts never make it, not even for a key holder.
-    pinned = article_service.cards_by_ids(session, pinned_ids, public=True)
-    latest, _ = article_service.list_articles(
-        session,
-        filters=ArticleFilters(section=section.slug),
-        cursor=None,
-        limit=settings.section_front_latest + len(pinned),
+    pinned, latest = article_service.section_front(
+        session, section=section, latest=settings.section_front_latest
     )
-    pinned_set = {c.article.id for c in pinned}
-    latest = [c for c in latest if c.article.id not in pinned_set][: settings.section_front_latest]
     return SectionDetail(
         **view.section(section, slugs.get(section.parent_id or -1)).model_dump(),
         children=[view.section(s, section.slug) for s in sections if s.parent_id == section.id],

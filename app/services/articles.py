@@ -324,10 +324,9 @@ def _filtered(session: Session, query: Q, filters: ArticleFilters, *, now: datet
     if filters.until is not None:
         query = query.where(Article.published_at < filters.until)
     if filters.section is not None:
-        section = section_service.get_section(session, slug=filters.section)
-        if section is None:
+        ids = section_service.subtree_ids_by_slug(session, slug=filters.section)
+        if ids is None:
             raise NotFound(f"No section has the slug «{filters.section}».")
-        ids = section_service.subtree_ids(section_service.all_sections(session), section.id)
         query = query.where(
             or_(
                 Article.primary_section_id.in_(ids),
@@ -398,6 +397,24 @@ def full(session: Session, article: Article, *, public: bool) -> Full:
             key=lambda a: a.lang,
         ),
     )
+
+
+def section_front(
+    session: Session, *, section: Section, latest: int
+) -> tuple[list[Card], list[Card]]:
+    """A section's front as readers see it: its pinned articles in order, then the ``latest``
+    newest of the section and its sub-sections that are not pinned. Drafts never appear, not
+    even for a key holder."""
+    pinned_ids = section_service.pinned_article_ids(session, section_id=section.id)
+    pinned = cards_by_ids(session, pinned_ids, public=True)
+    newest, _ = list_articles(
+        session,
+        filters=ArticleFilters(section=section.slug),
+        cursor=None,
+        limit=latest + len(pinned),
+    )
+    shown = {card.article.id for card in pinned}
+    return pinned, [card for card in newest if card.article.id not in shown][:latest]
 
 
 @dataclass

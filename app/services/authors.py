@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict
 from app.models import ArticleAuthor, Author
 from app.services.pagination import decode_cursor, encode_cursor
-from app.services.slugs import checked_slug
-from app.text.slugs import normalise_slug, slugify
+from app.services.slugs import checked_slug, slug_for_new
+from app.text.slugs import normalise_slug
 
 
 def list_authors(
@@ -31,9 +31,7 @@ def get_author(session: Session, *, slug: str) -> Author | None:
 
 
 def create_author(session: Session, *, data: dict[str, Any], default_lang: str) -> Author:
-    slug = checked_slug(data["slug"]) if data.get("slug") else slugify(data["name"])
-    if not slug:
-        slug = checked_slug(data["name"])
+    slug = slug_for_new(data.get("slug"), data["name"])
     if session.scalar(select(exists().where(Author.slug == slug))):
         raise Conflict(f"An author with the slug «{slug}» exists already.")
     author = Author(

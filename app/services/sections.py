@@ -34,6 +34,14 @@ def subtree_ids(sections: list[Section], root_id: int) -> list[int]:
     return ids
 
 
+def subtree_ids_by_slug(session: Session, *, slug: str) -> list[int] | None:
+    """The section with this slug and every section below it, in one query; None if unknown."""
+    sections = all_sections(session)
+    wanted = normalise_slug(slug)
+    root = next((s for s in sections if s.slug == wanted), None)
+    return subtree_ids(sections, root.id) if root is not None else None
+
+
 def pinned_article_ids(session: Session, *, section_id: int) -> list[int]:
     rows = session.scalars(
         select(SectionPin.article_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.errors import ValidationFailed, field_error
-from app.text.slugs import is_valid_slug, normalise_slug
+from app.text.slugs import is_valid_slug, normalise_slug, slugify
 
 
 def checked_slug(value: str) -> str:
@@ -20,3 +20,11 @@ def checked_slug(value: str) -> str:
             ],
         )
     return slug
+
+
+def slug_for_new(given: str | None, name: str) -> str:
+    """The slug of a new tag or author: the one given (checked), else one made from the name;
+    a name with nothing usable in it gets the same 422 as a bad slug."""
+    if given:
+        return checked_slug(given)
+    return slugify(name) or checked_slug(name)

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict
 from app.models import Tag
 from app.services.pagination import decode_cursor, encode_cursor
-from app.services.slugs import checked_slug
-from app.text.slugs import normalise_slug, slugify
+from app.services.slugs import checked_slug, slug_for_new
+from app.text.slugs import normalise_slug
 
 
 def list_tags(
@@ -33,9 +33,7 @@ def get_tag(session: Session, *, slug: str) -> Tag | None:
 
 
 def create_tag(session: Session, *, data: dict[str, Any], default_lang: str) -> Tag:
-    slug = checked_slug(data["slug"]) if data.get("slug") else slugify(data["name"])
-    if not slug:
-        slug = checked_slug(data["name"])  # raises: nothing usable in the name
+    slug = slug_for_new(data.get("slug"), data["name"])
     if session.scalar(select(exists().where(Tag.slug == slug))):
         raise Conflict(f"A tag with the slug «{slug}» exists already.")
     tag = Tag(
