@@ -4,6 +4,7 @@ how caches revalidate. Writes live in test_article_writes.py, slugs in test_arti
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -491,6 +492,19 @@ class TestConditionalGet:
         assert cache_control[0] == "public"
         assert any(part.startswith("s-maxage=") for part in cache_control)
         assert any(part.startswith("stale-while-revalidate=") for part in cache_control)
+
+    @pytest.mark.parametrize("which", PATHS)
+    def test_varies_on_authorization(self, client: TestClient, editor: Key, which: str) -> None:
+        # A key changes the body (drafts), so a shared cache must keep the two apart.
+        response = client.get(self._url(client, editor, which))
+        assert "authorization" in response.headers["vary"].lower()
+
+    def test_article_has_last_modified(self, client: TestClient, editor: Key) -> None:
+        made = create_article(client, editor)
+        response = client.get(f"/v1/articles/{made['id']}")
+        updated = datetime.fromisoformat(response.json()["updated_at"].replace("Z", "+00:00"))
+        sent = parsedate_to_datetime(response.headers["last-modified"])
+        assert sent == updated.replace(microsecond=0)
 
     @pytest.mark.parametrize("which", PATHS)
     def test_if_none_match_gives_304(self, client: TestClient, editor: Key, which: str) -> None:
