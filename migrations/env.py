@@ -43,6 +43,25 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    if connection.dialect.name != "sqlite":
+        _migrate(connection)
+        return
+    # SQLite's way to change a table (https://sqlite.org/lang_altertable.html): foreign keys off
+    # while batch mode copies it, since dropping the old copy would otherwise cascade into every
+    # table that references it; then check that every reference still holds. The pragma only
+    # takes effect outside a transaction, so it goes straight to the driver's connection.
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _migrate(connection)
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _migrate(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

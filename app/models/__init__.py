@@ -11,6 +11,7 @@ from app.models.article import (
 )
 from app.models.author import Author
 from app.models.base import Base
+from app.models.media import ArticleMedia, Media
 from app.models.section import Section, SectionPin
 from app.models.tag import Tag
 
@@ -18,12 +19,14 @@ __all__ = [
     "ApiKey",
     "Article",
     "ArticleAuthor",
+    "ArticleMedia",
     "ArticleRelated",
     "ArticleSection",
     "ArticleSlug",
     "ArticleTag",
     "Author",
     "Base",
+    "Media",
     "Section",
     "SectionPin",
     "Tag",

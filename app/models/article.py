@@ -48,6 +48,10 @@ class Article(Base):
     primary_section_id: Mapped[int | None] = mapped_column(
         ForeignKey("section.id", ondelete="RESTRICT")
     )
+    hero_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    # This article's own caption and credit for its hero image, over the media item's.
+    hero_caption: Mapped[str | None] = mapped_column(Text)
+    hero_credit: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
