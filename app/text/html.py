@@ -1,15 +1,18 @@
 """Article bodies: sanitising HTML, converting it to blocks and rendering blocks back.
 
-A body is a list of plain dict blocks (paragraph, heading, quote, list, embed, html). Every
-piece of markup that reaches a block has gone through nh3 with one of two allowlists: inline
+A body is a list of plain dict blocks (paragraph, heading, quote, list, embed, image, html).
+Every piece of markup that reaches a block has gone through nh3 with one of two allowlists: inline
 markup for paragraphs, quotes and list items; block markup for "html" blocks (tables, code).
+Image blocks hold no markup, only a media id and plain text; render_html() draws them from
+Figures the caller resolved, since the sizes and URLs of an image live with the media item.
 
 Pasted HTML takes this path in html_to_blocks():
 
 1. nh3 with a wider "paste" allowlist: scripts and styles go with their content, event handlers
-   and javascript:/data: URLs go, but iframes and embed blockquotes stay long enough to be
-   recognised as embeds.
-2. lxml parses the now well-formed result; iframe contents are discarded at once.
+   and javascript:/data: URLs go, but iframes, embed blockquotes, images and classes stay long
+   enough to be recognised as embeds, images and photo credits.
+2. lxml parses the now well-formed result; iframe contents are discarded at once, and so are
+   images that are not our own uploads (only a media id can become a block).
 3. The top-level nodes are walked. Containers (div, section, ...) are unwrapped; loose text and
    inline elements gather into paragraphs; each recognised element becomes one block.
 4. Each block's markup is sanitised again with its own allowlist, so nothing from step 1's wider
@@ -18,8 +21,11 @@ Pasted HTML takes this path in html_to_blocks():
 render_html() produces HTML that html_to_blocks() turns back into the same blocks.
 """
 
+import copy
 import html as html_lib
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit, urlunsplit
 
@@ -99,17 +105,27 @@ _block_cleaner = nh3.Cleaner(
     link_rel=_LINK_REL,
     url_schemes=_URL_SCHEMES,
 )
+# Classes on text elements are how pasted figures mark a photo credit ("credit", "wp-credit").
+_PASTE_ATTRIBUTES = {
+    **_BLOCK_ATTRIBUTES,
+    **{tag: _BLOCK_ATTRIBUTES.get(tag, set()) | {"class"} for tag in _INLINE_TAGS | {"p", "div"}},
+    "iframe": {"src"},
+    "img": {"src", "alt", "data-media"},
+}
 _paste_cleaner = nh3.Cleaner(
-    tags=_BLOCK_TAGS | _CONTAINER_TAGS | {"h1", "iframe"},
+    # <picture> and <source> are not listed: nh3 unwraps the one and drops the other, which
+    # leaves the <img> inside.
+    tags=_BLOCK_TAGS | _CONTAINER_TAGS | {"h1", "iframe", "img"},
     clean_content_tags=_DROPPED_WITH_CONTENT - {"iframe"},
-    attributes={**_BLOCK_ATTRIBUTES, "iframe": {"src"}},
+    attributes=_PASTE_ATTRIBUTES,
     link_rel=_LINK_REL,
     url_schemes=_URL_SCHEMES,
     allowed_classes={"blockquote": set(_EMBED_QUOTE_CLASSES), "figure": {"embed"}},
 )
 
 # Anything in here ends a run of inline content: it is a block of its own or holds blocks.
-_BREAKING_TAGS = (_BLOCK_TAGS - _INLINE_TAGS) | _CONTAINER_TAGS | {"h1", "iframe"}
+# Only images of our own media reach the walk, so every <img> there is an image block.
+_BREAKING_TAGS = (_BLOCK_TAGS - _INLINE_TAGS) | _CONTAINER_TAGS | {"h1", "iframe", "img"}
 
 _TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
 # What a browser would never show as text: it goes with its tags, not only the tags.
@@ -123,6 +139,10 @@ _VIMEO_ID = re.compile(r"/(\d+)/?$")
 _X_STATUS = re.compile(r"^/[^/]+/status(?:es)?/\d+|^/i/(?:web/)?status/\d+")
 _INSTAGRAM_POST = re.compile(r"^(/(?:[\w.]+/)?(?:p|reel|tv)/[\w-]+)")
 _CITE_DASHES = "—–―-‒ \u00a0"
+# Media ids are 16 characters of lowercase Crockford base32. Images are served under
+# <base_url>/v1/media/<id>/image, and the base URL may carry a path of its own.
+_MEDIA_ID = re.compile(r"[0-9a-hjkmnp-tv-z]{16}")
+_MEDIA_PATH = re.compile(r"/v1/media/([0-9a-hjkmnp-tv-z]{16})(?:/image)?/?$", re.IGNORECASE)
 # The walk below recurses; deeper markup is unwrapped first so no input can exhaust the stack.
 _MAX_DEPTH = 100
 
@@ -153,12 +173,31 @@ def embed_provider(url: str) -> str:
     return "other"
 
 
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """What render_html needs to draw one image block (resolved by the caller from the media
+    item)."""
+
+    src: str  # fallback URL (a JPEG rendition)
+    srcset: str  # "url 160w, url 320w, …"
+    sizes: str
+    width: int
+    height: int
+    alt: str
+    caption: str | None
+    credit: str | None
+    archive_label: str | None  # e.g. "أرشيفية" or "File photo" when the photo is an archive photo
+
+
 def html_to_blocks(html: str) -> list[Block]:
     """Blocks from pasted or stored HTML; unsafe markup and unknown embeds are dropped."""
     cleaned = _paste_cleaner.clean(INVALID_CHARACTERS.sub("", html))
     if not cleaned.strip():
         return []
     root = parse_fragment(cleaned)
+    for img in list(root.iter("img")):
+        if _media_id(img) is None:
+            img.drop_tree()  # as before images were read: gone, the text around it stays
     _unwrap_below(root, _MAX_DEPTH)
     for iframe in root.iter("iframe"):
         # An iframe's content is raw text to the HTML parser, so nh3 passed it through untouched.
@@ -176,9 +215,14 @@ def sanitize_blocks(blocks: list[Block]) -> list[Block]:
     return [clean for clean in map(_sanitize_one, blocks) if clean]
 
 
-def render_html(blocks: list[Block]) -> str:
-    """HTML for sanitised blocks, one block per line."""
-    return "\n".join(filter(None, map(_render_block, blocks)))
+def render_html(blocks: list[Block], figures: Mapping[str, Figure] | None = None) -> str:
+    """HTML for sanitised blocks, one block per line.
+
+    figures maps media ids to what their image blocks show; an image block whose media is not
+    in it (deleted, or not resolved) renders nothing.
+    """
+    figures = figures or {}
+    return "\n".join(filter(None, (_render_block(block, figures) for block in blocks)))
 
 
 def plain_text(blocks: list[Block]) -> str:
@@ -196,7 +240,14 @@ def plain_text(blocks: list[Block]) -> str:
             texts.extend(text_of_html(item) for item in block["items"])
         elif kind == "embed":
             texts.append(block.get("caption") or "")
+        # Image captions are not body text: they would inflate word counts and reading time.
     return "\n".join(text for text in texts if text)
+
+
+def image_media_ids(blocks: Iterable[Block]) -> list[str]:
+    """Ids of the media that image blocks show, in order of first use, each once."""
+    ids = (block.get("media") for block in blocks if block.get("type") == "image")
+    return list(dict.fromkeys(media for media in ids if media))
 
 
 class _BlockBuilder:
@@ -245,6 +296,10 @@ class _BlockBuilder:
             self._add_block(_list(element))
         elif tag == "iframe":
             self._add_block(_iframe_embed(element, None))
+        elif tag == "img":
+            self._add_block(_image(element, None))
+        elif tag == "figure" and next(element.iter("img"), None) is not None:
+            self._image_figure(element)
         elif tag == "figure":
             self._add_block(_figure(element))
         elif tag in ("table", "pre", "hr", "dl"):
@@ -253,6 +308,17 @@ class _BlockBuilder:
             # p, div, section, stray li/dt/dd...: a boundary around content walked in place.
             self.flush()
             self.walk(element)
+            self.flush()
+
+    def _image_figure(self, figure: lxml.html.HtmlElement) -> None:
+        block = _single_image_figure(figure)
+        if block:
+            self._add_block(block)
+        else:
+            # A gallery, or images beside other content: each part becomes a block of its own
+            # and the figure's caption a paragraph, rather than any of it being lost.
+            self.flush()
+            self.walk(figure)
             self.flush()
 
 
@@ -278,7 +344,13 @@ def _sanitize_one(block: Block) -> Block | None:
     if kind == "html":
         html = sanitize_block(block["html"]).strip()
         return {"type": "html", "html": html} if _shows_something(html) else None
-    # Kinds this module does not handle yet (images) carry no markup; their schema checked them.
+    if kind == "image":
+        # "image" is the resolved media item that responses carry: read-only, so it goes.
+        media = str(block.get("media") or "").strip().lower()
+        if not media:
+            return None
+        return _image_block(media, block.get("caption"), block.get("credit"), block.get("alt"))
+    # Kinds this module does not know carry no markup; their schema checked them.
     return dict(block)
 
 
@@ -357,10 +429,66 @@ def _figure(element: lxml.html.HtmlElement) -> Block | None:
     block = _html_block(element)
     if block is None:
         return None
-    # Judged on the sanitised figure, as it will be read back: only an image (dropped until
-    # image blocks exist) and its caption leaves nothing to show.
+    # Judged on the sanitised figure, as it will be read back: a figure whose image was not
+    # ours (and so dropped) leaves only its caption, and nothing to show.
     settled = parse_fragment(block["html"])
     return block if any(_figure_has_body(figure) for figure in settled) else None
+
+
+def _single_image_figure(figure: lxml.html.HtmlElement) -> Block | None:
+    """An image block for a figure of one image and its caption, else None."""
+    images = list(figure.iter("img"))
+    if len(images) != 1:
+        return None
+    rest = copy.deepcopy(figure)
+    for caption in list(rest.iter("figcaption")):
+        caption.drop_tree()
+    if _has_text(_outer_html(rest)) or any(tag in ("hr", "iframe") for tag in _tags(rest)):
+        return None
+    return _image(images[0], next(figure.iter("figcaption"), None))
+
+
+def _image(img: lxml.html.HtmlElement, caption: lxml.html.HtmlElement | None) -> Block | None:
+    """An image block for an <img> of our own media, with what its figure caption says."""
+    media = _media_id(img)
+    if media is None:
+        return None
+    credit = None
+    if caption is not None:
+        # Our own figures write the credit and the archive label as <small class="credit">
+        # and <small class="archive">; pasted ones use classes like "wp-caption-credit".
+        for element in list(caption.iterdescendants()):
+            classes = (element.get("class") or "").split()
+            if any("credit" in css_class for css_class in classes):
+                credit = credit or element.text_content()
+                element.drop_tree()
+            elif "archive" in classes:
+                element.drop_tree()
+    text = caption.text_content() if caption is not None else None
+    return _image_block(media, text, credit, img.get("alt"))
+
+
+def _image_block(media: str, caption: str | None, credit: str | None, alt: str | None) -> Block:
+    return {
+        "type": "image",
+        "media": media,
+        "caption": _plain(caption) or None,
+        "credit": _plain(credit) or None,
+        "alt": _plain(alt) or None,
+    }
+
+
+def _media_id(img: lxml.html.HtmlElement) -> str | None:
+    """The id of the media an <img> shows, from data-media or its URL; None if not ours."""
+    media = (img.get("data-media") or "").strip().lower()
+    if _MEDIA_ID.fullmatch(media):
+        return media
+    try:
+        path = urlsplit((img.get("src") or "").strip()).path
+    except ValueError:
+        return None
+    match = _MEDIA_PATH.search(path)
+    return match[1].lower() if match else None
 
 
 def _figure_has_body(figure: lxml.html.HtmlElement) -> bool:
@@ -468,7 +596,7 @@ def _youtube_id(url: str) -> str | None:
     return None
 
 
-def _render_block(block: Block) -> str:
+def _render_block(block: Block, figures: Mapping[str, Figure]) -> str:
     kind = block.get("type")
     if kind == "paragraph":
         return f"<p>{block['html']}</p>"
@@ -485,9 +613,35 @@ def _render_block(block: Block) -> str:
         return f"<{tag}>{items}</{tag}>"
     if kind == "embed":
         return _render_embed(block)
+    if kind == "image":
+        figure = figures.get(block.get("media") or "")
+        return _render_figure(figure) if figure else ""
     if kind == "html":
         return block["html"]
     return ""
+
+
+def _render_figure(figure: Figure) -> str:
+    attributes = {
+        "src": figure.src,
+        "srcset": figure.srcset,
+        "sizes": figure.sizes,
+        "width": str(int(figure.width)),
+        "height": str(int(figure.height)),
+        "alt": figure.alt,
+        "loading": "lazy",
+        "decoding": "async",
+    }
+    img = "<img " + " ".join(f'{k}="{html_lib.escape(v)}"' for k, v in attributes.items()) + ">"
+    parts = []
+    if figure.caption:
+        parts.append(html_lib.escape(figure.caption))
+    if figure.credit:
+        parts.append(f'<small class="credit">{html_lib.escape(figure.credit)}</small>')
+    if figure.archive_label:
+        parts.append(f'<small class="archive">{html_lib.escape(figure.archive_label)}</small>')
+    figcaption = f"<figcaption>{' '.join(parts)}</figcaption>" if parts else ""
+    return f'<figure class="image">{img}{figcaption}</figure>'
 
 
 def _render_embed(block: Block) -> str:
@@ -519,8 +673,8 @@ def _inline_html(element: lxml.html.HtmlElement) -> str:
     if element.text:
         current.append(html_lib.escape(element.text, quote=False))
     for child in element:
-        if not isinstance(child.tag, str) or child.tag == "iframe":
-            pass
+        if not isinstance(child.tag, str) or child.tag in ("iframe", "img"):
+            pass  # a list item or quote holds no player and no picture
         elif child.tag in _BREAKING_TAGS or _holds_blocks(child):
             lines.extend(("".join(current), _inline_html(child)))
             current = []
@@ -551,6 +705,10 @@ def _unwrap_below(root: lxml.html.HtmlElement, max_depth: int) -> None:
     # End events come innermost first, so everything inside is unwrapped before its parent.
     for element in too_deep:
         element.drop_tag()
+
+
+def _tags(element: lxml.html.HtmlElement) -> set[str]:
+    return {child.tag for child in element.iter() if isinstance(child.tag, str)}
 
 
 def _holds_blocks(element: lxml.html.HtmlElement) -> bool:

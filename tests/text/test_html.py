@@ -421,7 +421,7 @@ class TestHtmlToBlocks:
             {"type": "html", "html": "<dl><dt>أ</dt><dd>ب</dd></dl>"},
         ]
 
-    def test_images_are_dropped_for_now(self):
+    def test_images_that_are_not_our_media_are_dropped(self):
         html = (
             '<p>نص<img src="a.jpg" alt="صورة"></p>'
             '<figure><img src="b.jpg"><figcaption>أرشيف</figcaption></figure>'
