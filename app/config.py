@@ -32,6 +32,19 @@ class Settings(BaseSettings):
     section_front_latest: int = Field(
         default=20, description="How many latest articles a section front lists after its pins."
     )
+    media_dir: str = Field(
+        default="./var/media",
+        description="Where uploaded originals and rendered renditions are stored.",
+    )
+    media_max_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        description="Largest upload accepted (bytes); larger ones are cut off while streaming.",
+    )
+    media_max_pixels: int = Field(
+        default=50_000_000,
+        description="Largest image accepted, in pixels (width × height): the decompression-bomb"
+        " guard.",
+    )
 
 
 def get_settings() -> Settings:

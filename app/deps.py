@@ -67,6 +67,7 @@ async def write_session(db: Annotated[Database, Depends(get_db)]) -> AsyncIterat
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbDep = Annotated[Database, Depends(get_db)]
 # scope="function": the session is closed as soon as the handler returns, before the response
 # is sent, so its connection goes back to the pool at once.
 SessionDep = Annotated[Session, Depends(read_session, scope="function")]

@@ -48,6 +48,16 @@ class PreconditionFailed(KhabarError):
     title = "Precondition failed"
 
 
+class ContentTooLarge(KhabarError):
+    status = 413
+    title = "Content too large"
+
+
+class UnsupportedMediaType(KhabarError):
+    status = 415
+    title = "Unsupported media type"
+
+
 class ValidationFailed(KhabarError):
     status = 422
     title = "Validation failed"

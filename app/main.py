@@ -21,8 +21,9 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import KhabarError
 from app.head import HeadAsGet
-from app.routers import articles, authors, root, sections, tags
+from app.routers import articles, authors, media, root, sections, tags
 from app.schemas.common import PROBLEM_MEDIA, FieldError, Problem
+from app.services.storage import open_storage
 
 DESCRIPTION = """
 Khabar (خبر) is a headless content API for Arabic-first newsrooms.
@@ -134,9 +135,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url, echo=settings.database_echo)
+    app.state.storage = open_storage(settings)
     install_error_handlers(app)
     app.add_middleware(HeadAsGet)
-    for module in (root, articles, sections, tags, authors):
+    for module in (root, articles, sections, tags, authors, media):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

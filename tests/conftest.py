@@ -71,8 +71,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, base_url="http://testserver")
+def media_dir(tmp_path: Path) -> Path:
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def settings(database_url: str, media_dir: Path) -> Settings:
+    return Settings(
+        database_url=database_url, base_url="http://testserver", media_dir=str(media_dir)
+    )
 
 
 @pytest.fixture

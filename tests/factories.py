@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 from typing import Any
 
 from fastapi.testclient import TestClient
+from PIL import Image
+
+_colours = itertools.count(1)
 
 
 def create_section(client: TestClient, key: dict[str, str], **overrides: Any) -> dict[str, Any]:
@@ -43,4 +48,35 @@ def create_article(
     }
     response = client.post("/v1/articles", json=payload, headers=key)
     assert response.status_code == 201, response.text
+    return response.json()
+
+
+def jpeg_bytes(
+    width: int = 1600, height: int = 900, colour: tuple[int, int, int] | None = None
+) -> bytes:
+    """A JPEG of one colour; each call without a colour gives different bytes (no dedupe)."""
+    if colour is None:
+        n = next(_colours)
+        colour = (n * 37 % 256, n * 71 % 256, n * 113 % 256)
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def upload_media(
+    client: TestClient,
+    key: dict[str, str],
+    data: bytes | None = None,
+    *,
+    filename: str = "photo.jpg",
+    **fields: str,
+) -> dict[str, Any]:
+    """Upload an image (a new JPEG unless ``data`` is given) with optional form fields."""
+    response = client.post(
+        "/v1/media",
+        headers=key,
+        files={"file": (filename, data if data is not None else jpeg_bytes(), "image/jpeg")},
+        data=fields,
+    )
+    assert response.status_code in (200, 201), response.text
     return response.json()

@@ -28,10 +28,15 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def khabar(database_url: str) -> Khabar:
+def khabar(database_url: str, media_dir: Path) -> Khabar:
     """Runs ``khabar ARGS...`` with KHABAR_DATABASE_URL pointing at this test's file."""
     runner = CliRunner()
-    env = {"KHABAR_DATABASE_URL": database_url, "COLUMNS": "200", "NO_COLOR": "1"}
+    env = {
+        "KHABAR_DATABASE_URL": database_url,
+        "KHABAR_MEDIA_DIR": str(media_dir),
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+    }
 
     def run(*args: str) -> Result:
         return runner.invoke(cli, list(args), env=env)
@@ -46,8 +51,11 @@ def migrated(khabar: Khabar) -> None:
 
 
 @pytest.fixture
-def api(database_url: str) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=database_url, base_url="http://testserver"))
+def api(database_url: str, media_dir: Path) -> Iterator[TestClient]:
+    settings = Settings(
+        database_url=database_url, base_url="http://testserver", media_dir=str(media_dir)
+    )
+    app = create_app(settings)
     with TestClient(app) as client:
         yield client
 

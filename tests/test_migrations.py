@@ -126,3 +126,65 @@ class TestDowngrade:
             engine.dispose()
         downgrade(empty_url, "base")
         assert table_names(empty_url) <= {"alembic_version"}
+
+
+_NOW = "'2026-01-01 00:00:00'"
+_CONTENT_0001 = [
+    "INSERT INTO section (id, slug, position, names, descriptions, created_at, updated_at)"
+    f" VALUES (1, 'local', 0, '{{\"ar\": \"محليات\"}}', '{{}}', {_NOW}, {_NOW})",
+    "INSERT INTO author (id, slug, name, lang, created_at, updated_at)"
+    f" VALUES (1, 'salma', 'سلمى', 'ar', {_NOW}, {_NOW})",
+    "INSERT INTO tag (id, slug, name, type, lang, created_at, updated_at)"
+    f" VALUES (1, 'bridges', 'جسور', 'topic', 'ar', {_NOW}, {_NOW})",
+    "INSERT INTO article (id, public_id, lang, slug, status, headline, body, body_html,"
+    " word_count, reading_time, breaking, urgency, primary_section_id, created_at, updated_at,"
+    " published_at, first_published_at, version) VALUES (1, 'a1', 'ar', 'jisr', 'published',"
+    f" 'جسر', '[]', '', 0, 0, false, 5, 1, {_NOW}, {_NOW}, {_NOW}, {_NOW}, 3)",
+    "INSERT INTO article_author (article_id, author_id, position) VALUES (1, 1, 0)",
+    "INSERT INTO article_tag (article_id, tag_id, position) VALUES (1, 1, 0)",
+    "INSERT INTO article_slug (id, article_id, lang, slug, created_at)"
+    f" VALUES (1, 1, 'ar', 'old', {_NOW})",
+]
+_COUNTS = ("article", "article_author", "article_tag", "article_slug", "author", "section")
+
+
+def _counts(url: str) -> dict[str, int]:
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in _COUNTS
+            }
+    finally:
+        engine.dispose()
+
+
+class TestUpgradeWithContent:
+    def test_media_migration_keeps_every_row_and_link(self, empty_url: str) -> None:
+        """0002 rebuilds the article and author tables on SQLite (batch mode): the rows that
+        reference them (bylines, tags, old slugs) must survive, which needs foreign keys off
+        while the old copy is dropped."""
+        upgrade(empty_url, "0001")
+        engine = create_db_engine(empty_url)
+        try:
+            with engine.begin() as conn:
+                for statement in _CONTENT_0001:
+                    conn.execute(text(statement))
+        finally:
+            engine.dispose()
+        before = _counts(empty_url)
+        upgrade(empty_url)
+        assert _counts(empty_url) == before == dict.fromkeys(_COUNTS, 1)
+        engine = create_db_engine(empty_url)
+        try:
+            with engine.connect() as conn:
+                row = conn.execute(
+                    text("SELECT version, hero_media_id, slug FROM article WHERE id = 1")
+                ).one()
+                assert tuple(row) == (3, None, "jisr")
+                if conn.dialect.name == "sqlite":
+                    assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        finally:
+            engine.dispose()
+        downgrade(empty_url, "0001")
+        assert _counts(empty_url) == before

@@ -22,8 +22,10 @@ ARABIC = re.compile(r"[\u0600-\u06FF]")
 
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('spec') / 'khabar.db'}"
-    app = create_app(Settings(database_url=url))
+    folder = tmp_path_factory.mktemp("spec")
+    app = create_app(
+        Settings(database_url=f"sqlite:///{folder / 'khabar.db'}", media_dir=str(folder))
+    )
     spec: dict[str, Any] = app.openapi()
     app.state.db.dispose()
     return spec

@@ -46,7 +46,10 @@ def _seeded_schema() -> Any:
     url = f"sqlite:///{path}"
     upgrade(url)
     database = Database(url)
-    app = create_app(Settings(database_url=url, base_url="http://testserver"), database=database)
+    settings = Settings(
+        database_url=url, base_url="http://testserver", media_dir=str(Path(_TMP.name) / "media")
+    )
+    app = create_app(settings, database=database)
     KEY.update(make_key(database, "editor"))
     with TestClient(app) as client:
         create_section(client, KEY, slug="local")

@@ -60,6 +60,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found (or not published).",
         409: "Conflict with existing content (e.g. a slug in use).",
         412: "If-Match does not match the current version.",
+        413: "The upload is larger than the server accepts.",
+        415: "The upload is not a kind of file the server accepts.",
         422: "The request body or parameters failed validation.",
         428: "If-Match is required.",
     }
