@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
+from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.deps import (
     CursorQuery,
     EditorKey,
@@ -16,6 +18,7 @@ from app.deps import (
     WriteSessionDep,
 )
 from app.errors import NotFound
+from app.models import Author
 from app.responses import json_response, page_links
 from app.routers.present import presenter
 from app.schemas.authors import AuthorCreate, AuthorList, AuthorRead, AuthorUpdate
@@ -25,6 +28,11 @@ from app.services import authors as author_service
 router = APIRouter(prefix="/v1/authors", tags=["authors"])
 
 AuthorSlug = Annotated[str, Path(max_length=SLUG_MAX * 4, description="The author's slug.")]
+
+
+def _present(session: Session, settings: Settings, author: Author) -> AuthorRead:
+    photo = author_service.avatars(session, [author]).get(author.avatar_media_id or 0)
+    return presenter(settings).author(author, photo)
 
 
 @router.get(
@@ -45,8 +53,9 @@ def list_authors(
     rows, next_cursor = author_service.list_authors(session, cursor=cursor, limit=limit)
     view = presenter(settings)
     links, headers = page_links(request, settings, next_cursor)
+    photos = author_service.avatars(session, rows)
     page = AuthorList(
-        items=[view.author(a) for a in rows],
+        items=[view.author(a, photos.get(a.avatar_media_id or 0)) for a in rows],
         next_cursor=next_cursor,
         links=links,
     )
@@ -69,7 +78,7 @@ def get_author(
     author = author_service.get_author(session, slug=author_slug)
     if author is None:
         raise NotFound(f"No author has the slug «{author_slug}».")
-    return json_response(request, settings, presenter(settings).author(author), public=key is None)
+    return json_response(request, settings, _present(session, settings, author), public=key is None)
 
 
 @router.post(
@@ -87,7 +96,7 @@ def create_author(
         session, data=payload.model_dump(), default_lang=settings.default_language
     )
     session.commit()
-    return presenter(settings).author(author)
+    return _present(session, settings, author)
 
 
 @router.patch(
@@ -110,7 +119,7 @@ def update_author(
         session, author=author, changes=payload.model_dump(exclude_unset=True)
     )
     session.commit()
-    return presenter(settings).author(author)
+    return _present(session, settings, author)
 
 
 @router.delete(

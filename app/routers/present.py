@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from app.config import Settings
-from app.models import Author, Section, Tag
+from app.models import Author, Media, Section, Tag
 from app.schemas.articles import (
     ArticleCard,
     ArticleLink,
@@ -15,10 +16,20 @@ from app.schemas.articles import (
     TagRef,
 )
 from app.schemas.authors import AuthorLinks, AuthorRead
+from app.schemas.media import Focal, ImageRead, MediaLinks, MediaRead
 from app.schemas.sections import SectionLinks, SectionName, SectionRead
 from app.schemas.tags import TagLinks, TagRead
+from app.services import imaging
 from app.services.articles import Byline, Card, Full, Linked, SectionLink, TagLink
+from app.services.media import rendition_token
 from app.text.arabic import direction
+from app.text.html import Figure, render_html
+
+# What <img sizes> says when the front end has not told us its layout: full width on phones,
+# an 800 px column beyond.
+SIZES = "(max-width: 800px) 100vw, 800px"
+SRC_WIDTH = 1200
+ARCHIVE_LABELS = {"ar": "أرشيفية", "en": "File photo", "fr": "Photo d'archives"}
 
 
 class Presenter:
@@ -99,12 +110,16 @@ class Presenter:
             ),
         )
 
-    def author_ref(self, author: Byline) -> AuthorRef:
+    def author_ref(self, author: Byline, avatar: Media | None = None) -> AuthorRef:
         return AuthorRef(
-            slug=author.slug, name=author.name, lang=author.lang, dir=direction(author.lang)
+            slug=author.slug,
+            name=author.name,
+            lang=author.lang,
+            dir=direction(author.lang),
+            avatar=self.image(avatar, author.lang) if avatar is not None else None,
         )
 
-    def author(self, author: Author) -> AuthorRead:
+    def author(self, author: Author, avatar: Media | None = None) -> AuthorRead:
         return AuthorRead(
             slug=author.slug,
             name=author.name,
@@ -112,10 +127,111 @@ class Presenter:
             dir=direction(author.lang),
             job_title=author.job_title,
             bio=author.bio,
+            avatar=self.image(avatar, author.lang) if avatar is not None else None,
             links=AuthorLinks(
                 self=self.url(f"/v1/authors/{quote(author.slug)}"),
                 articles=self.url(f"/v1/articles?author={quote(author.slug)}"),
             ),
+        )
+
+    # Media -------------------------------------------------------------------------------
+
+    def media_url(self, public_id: str) -> str:
+        return self.url(f"/v1/media/{public_id}")
+
+    def _sources(self, media: Media) -> tuple[str, str]:
+        """``src`` (a JPEG up to 1200 px) and ``srcset`` (WebP along the ladder) of an image."""
+        base = f"{self.media_url(media.public_id)}/image"
+        token = rendition_token(media)
+        widths = [w for w in imaging.WIDTHS if w < media.width]
+        if media.width <= imaging.WIDTHS[-1]:
+            widths.append(media.width)
+        srcset = ", ".join(f"{base}?w={w}&fmt=webp&v={token} {w}w" for w in widths)
+        src = f"{base}?w={min(SRC_WIDTH, media.width)}&fmt=jpeg&v={token}"
+        return src, srcset
+
+    def media(self, media: Media) -> MediaRead:
+        src, srcset = self._sources(media)
+        url = self.media_url(media.public_id)
+        return MediaRead(
+            id=media.public_id,
+            kind=media.kind,
+            format=media.format,
+            mime=media.mime,
+            width=media.width,
+            height=media.height,
+            bytes=media.bytes,
+            sha256=media.sha256,
+            filename=media.filename,
+            caption=media.caption,
+            credit=media.credit,
+            alt=media.alt,
+            archive=media.archive,
+            focal=Focal(x=media.focal_x, y=media.focal_y),
+            source_url=media.source_url,
+            placeholder=media.placeholder,
+            color=media.color,
+            animated=media.animated,
+            src=src,
+            srcset=srcset,
+            created_at=media.created_at,
+            updated_at=media.updated_at,
+            version=media.version,
+            links=MediaLinks(
+                self=url,
+                image=f"{url}/image",
+                original=f"{url}/original?v={rendition_token(media)}",
+            ),
+        )
+
+    def _text(self, texts: dict[str, str], lang: str) -> str | None:
+        """A media text in the wanted language, else in the site's default language."""
+        return texts.get(lang) or texts.get(self.default_lang)
+
+    def image(
+        self,
+        media: Media,
+        lang: str,
+        *,
+        caption: str | None = None,
+        credit: str | None = None,
+        alt: str | None = None,
+    ) -> ImageRead:
+        """The image as an article in ``lang`` shows it; its own texts win over the item's."""
+        src, srcset = self._sources(media)
+        return ImageRead(
+            id=media.public_id,
+            lang=lang,
+            dir=direction(lang),
+            width=media.width,
+            height=media.height,
+            src=src,
+            srcset=srcset,
+            sizes=SIZES,
+            alt=alt or self._text(media.alt, lang) or "",
+            caption=caption or self._text(media.caption, lang),
+            credit=credit or self._text(media.credit, lang),
+            archive=media.archive,
+            placeholder=media.placeholder,
+            color=media.color,
+            focal=Focal(x=media.focal_x, y=media.focal_y),
+            url=self.media_url(media.public_id),
+        )
+
+    @staticmethod
+    def figure(image: ImageRead) -> Figure:
+        return Figure(
+            src=image.src,
+            srcset=image.srcset,
+            sizes=image.sizes,
+            width=image.width,
+            height=image.height,
+            alt=image.alt,
+            caption=image.caption,
+            credit=image.credit,
+            archive_label=ARCHIVE_LABELS.get(image.lang, ARCHIVE_LABELS["en"])
+            if image.archive
+            else None,
         )
 
     # Articles ----------------------------------------------------------------------------
@@ -138,6 +254,7 @@ class Presenter:
 
     def _card_fields(self, card: Card) -> dict[str, object]:
         article = card.article
+        full_media = card.media if isinstance(card, Full) else {}
         return {
             "id": article.public_id,
             "slug": article.slug,
@@ -147,8 +264,14 @@ class Presenter:
             "headline": article.headline,
             "kicker": article.kicker,
             "summary": article.summary,
+            "hero": self._hero(card),
             "section": self.section_ref(card.section, article.lang) if card.section else None,
-            "authors": [self.author_ref(author) for author in card.authors],
+            "authors": [
+                self.author_ref(
+                    author, full_media.get(author.avatar_id) if author.avatar_id else None
+                )
+                for author in card.authors
+            ],
             "breaking": article.breaking,
             "urgency": article.urgency,
             "reading_time": article.reading_time,
@@ -157,13 +280,48 @@ class Presenter:
             "url": self.article_url(article.public_id),
         }
 
+    def _hero(self, card: Card) -> ImageRead | None:
+        if card.hero is None:
+            return None
+        article = card.article
+        return self.image(
+            card.hero, article.lang, caption=article.hero_caption, credit=article.hero_credit
+        )
+
+    def _body(self, full: Full) -> tuple[list[dict[str, Any]], str]:
+        """Blocks with each image resolved, and the HTML drawn from them. Bodies without images
+        are returned as stored."""
+        article = full.article
+        if not any(block.get("type") == "image" for block in article.body):
+            return article.body, article.body_html
+        blocks: list[dict[str, Any]] = []
+        figures: dict[str, Figure] = {}
+        for block in article.body:
+            if block.get("type") != "image":
+                blocks.append(block)
+                continue
+            media = full.image(block["media"])
+            if media is None:
+                continue  # deleted since: the draft lost it
+            image = self.image(
+                media,
+                article.lang,
+                caption=block.get("caption"),
+                credit=block.get("credit"),
+                alt=block.get("alt"),
+            )
+            figures[media.public_id] = self.figure(image)
+            blocks.append({**block, "image": image.model_dump(mode="json")})
+        return blocks, render_html(blocks, figures)
+
     def article(self, full: Full) -> ArticleRead:
         article = full.article
+        body, body_html = self._body(full)
         return ArticleRead(
             **self._card_fields(full),
             subheadline=article.subheadline,
-            body=article.body,  # type: ignore[arg-type]
-            body_html=article.body_html,
+            body=body,  # type: ignore[arg-type]
+            body_html=body_html,
             word_count=article.word_count,
             source=article.source,
             canonical_url=article.canonical_url,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from app.schemas.blocks import Block
 from app.schemas.common import LANG_PATTERN, SLUG_MAX, LangDir, Links, Patch
+from app.schemas.media import CAPTION_MAX, CREDIT_MAX, ImageRead
 
 HEADLINE_MAX = 500
 EXAMPLE_BODY: list[Any] = [
@@ -16,6 +17,17 @@ EXAMPLE_BODY: list[Any] = [
     {"type": "heading", "level": 2, "text": "ماذا بعد الافتتاح؟"},
     {"type": "quote", "html": "الجسر يختصر الطريق نصف ساعة.", "cite": "رئيسة البلدية"},
 ]
+
+
+class HeroFields(BaseModel):
+    """The article's lead image. caption and credit, when given, are this article's own and
+    win over the media item's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    media: str = Field(min_length=1, max_length=32, description="Id of a media item.")
+    caption: str | None = Field(default=None, max_length=CAPTION_MAX)
+    credit: str | None = Field(default=None, max_length=CREDIT_MAX)
 
 
 class ArticleFields(BaseModel):
@@ -55,6 +67,7 @@ class ArticleFields(BaseModel):
     translation_of: str | None = Field(
         default=None, max_length=32, description="Id of an article this one translates."
     )
+    hero: HeroFields | None = Field(default=None, description="Lead image; null removes it.")
     breaking: bool | None = None
     urgency: int | None = Field(default=None, ge=1, le=9, description="IPTC urgency, 1 = highest.")
     source: str | None = Field(default=None, max_length=500, description="Source or credit line.")
@@ -131,6 +144,9 @@ class SectionRef(LangDir):
 class AuthorRef(LangDir):
     slug: str
     name: str
+    avatar: ImageRead | None = Field(
+        default=None, description="On article pages (not in lists): the author's photo."
+    )
 
 
 class TagRef(LangDir):
@@ -157,6 +173,7 @@ class ArticleCard(LangDir):
     headline: str
     kicker: str | None
     summary: str | None
+    hero: ImageRead | None = Field(description="Lead image, ready for <img srcset>.")
     section: SectionRef | None
     authors: list[AuthorRef]
     breaking: bool

@@ -3,6 +3,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas.common import LANG_PATTERN, SLUG_MAX, LangDir, Links, Patch
+from app.schemas.media import ImageRead
+
+AVATAR = Field(default=None, max_length=32, description="Id of a media item: the author's photo.")
 
 
 class AuthorCreate(BaseModel):
@@ -24,6 +27,7 @@ class AuthorCreate(BaseModel):
     lang: str | None = Field(default=None, pattern=LANG_PATTERN, max_length=16)
     job_title: str | None = Field(default=None, max_length=300)
     bio: str | None = Field(default=None, max_length=10_000)
+    avatar: str | None = AVATAR
 
 
 class AuthorUpdate(Patch):
@@ -35,6 +39,7 @@ class AuthorUpdate(Patch):
     lang: str | None = Field(default=None, pattern=LANG_PATTERN, max_length=16)
     job_title: str | None = Field(default=None, max_length=300)
     bio: str | None = Field(default=None, max_length=10_000)
+    avatar: str | None = AVATAR
 
 
 class AuthorLinks(BaseModel):
@@ -47,6 +52,7 @@ class AuthorRead(LangDir):
     name: str = Field(examples=["سلمى الحداد"])
     job_title: str | None
     bio: str | None
+    avatar: ImageRead | None
     links: AuthorLinks
 
 

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from app.schemas.media import ImageRead
+
 INLINE_MAX = 20_000
 
 
@@ -45,12 +47,28 @@ class EmbedBlock(_Block):
     caption: str | None = Field(default=None, max_length=1000)
 
 
+class ImageBlock(_Block):
+    """An uploaded image (``POST /v1/media``) in the body. Caption, credit and alt given here
+    override the media item's own for this article; left out, the item's are used."""
+
+    type: Literal["image"]
+    media: str = Field(min_length=1, max_length=32, description="Id of a media item.")
+    caption: str | None = Field(default=None, max_length=2000)
+    credit: str | None = Field(default=None, max_length=500)
+    alt: str | None = Field(default=None, max_length=1000)
+    image: ImageRead | None = Field(
+        default=None,
+        description="Read-only: the resolved image (sizes, srcset, caption) that responses "
+        "carry. Ignored on write, so a body read from the API can be sent back as it is.",
+    )
+
+
 class HtmlBlock(_Block):
     type: Literal["html"]
     html: str = Field(max_length=200_000, description="Sanitised block-level HTML (tables, ...).")
 
 
 Block = Annotated[
-    ParagraphBlock | HeadingBlock | QuoteBlock | ListBlock | EmbedBlock | HtmlBlock,
+    ParagraphBlock | HeadingBlock | QuoteBlock | ListBlock | EmbedBlock | ImageBlock | HtmlBlock,
     Field(discriminator="type"),
 ]

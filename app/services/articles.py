@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -46,11 +46,13 @@ from app.models import (
     ApiKey,
     Article,
     ArticleAuthor,
+    ArticleMedia,
     ArticleRelated,
     ArticleSection,
     ArticleSlug,
     ArticleTag,
     Author,
+    Media,
     Section,
     Tag,
 )
@@ -93,6 +95,7 @@ class Byline:
     slug: str
     name: str
     lang: str
+    avatar_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,7 @@ class Card:
     article: Article
     section: SectionLink | None
     authors: list[Byline]
+    hero: Media | None
 
 
 @dataclass
@@ -136,6 +140,11 @@ class Full(Card):
     tags: list[TagLink]
     related: list[Linked]
     translations: list[Linked]
+    media: dict[int, Media]
+    """The hero, the body's images and the authors' avatars, by internal id."""
+
+    def image(self, public_id: str) -> Media | None:
+        return next((m for m in self.media.values() if m.public_id == public_id), None)
 
 
 _NOW = bindparam("now", type_=UTCDateTime())
@@ -185,7 +194,7 @@ _LINKS = union_all(
         Author.lang,
         _no(String()),
         _no(JSONValue),
-        _no(Integer()),
+        Author.avatar_media_id,
     )
     .join(Author, Author.id == ArticleAuthor.author_id)
     .where(ArticleAuthor.article_id == _ARTICLE_ID),
@@ -233,8 +242,9 @@ _LINKED = select(Article.id, Article.public_id, Article.slug, Article.headline, 
 )
 _LINKED_PUBLIC = _LINKED.where(published(_NOW))
 _CARDS = (
-    select(Article, Section.slug, Section.names)
+    select(Article, Section.slug, Section.names, Media)
     .outerjoin(Section, Section.id == Article.primary_section_id)
+    .outerjoin(Media, Media.id == Article.hero_media_id)
     .where(Article.id.in_(_IDS))
     .options(*_WITHOUT_BODY)
 )
@@ -297,14 +307,16 @@ def cards_by_ids(session: Session, ids: list[int], *, public: bool = False) -> l
         return []
     params = {"ids": ids, "now": utcnow()}
     rows = {
-        article.id: (article, SectionLink(slug, names) if slug is not None else None)
-        for article, slug, names in session.execute(_CARDS_PUBLIC if public else _CARDS, params)
+        article.id: (article, SectionLink(slug, names) if slug is not None else None, hero)
+        for article, slug, names, hero in session.execute(
+            _CARDS_PUBLIC if public else _CARDS, params
+        )
     }
     bylines: dict[int, list[Byline]] = {}
     for article_id, slug, name, lang in session.execute(_BYLINES, {"ids": list(rows)}):
         bylines.setdefault(article_id, []).append(Byline(slug, name, lang))
     return [
-        Card(article=rows[i][0], section=rows[i][1], authors=bylines.get(i, []))
+        Card(article=rows[i][0], section=rows[i][1], authors=bylines.get(i, []), hero=rows[i][2])
         for i in ids
         if i in rows
     ]
@@ -385,10 +397,14 @@ def full(session: Session, article: Article, *, public: bool) -> Full:
             _LINKED_PUBLIC if public else _LINKED, {"ids": linked_ids, "now": utcnow()}
         )
         linked = {row[0]: Linked(*row[1:]) for row in rows}
+    authors = [Byline(r[2], r[3], r[4], r[7]) for r in links.get("author", [])]
+    media = _media_of(session, article, authors)
     return Full(
         article=article,
         section=SectionLink(primary[0][2], primary[0][6]) if primary else None,
-        authors=[Byline(r[2], r[3], r[4]) for r in links.get("author", [])],
+        authors=authors,
+        hero=media.get(article.hero_media_id) if article.hero_media_id is not None else None,
+        media=media,
         sections=[SectionLink(r[2], r[6]) for r in links.get("section", []) if r[1] != -1],
         tags=[TagLink(r[2], r[3], r[5], r[4]) for r in links.get("tag", [])],
         related=[linked[r[7]] for r in links.get("related", []) if r[7] in linked],
@@ -397,6 +413,18 @@ def full(session: Session, article: Article, *, public: bool) -> Full:
             key=lambda a: a.lang,
         ),
     )
+
+
+def _media_of(session: Session, article: Article, authors: list[Byline]) -> dict[int, Media]:
+    """The media an article page shows, in one query (none when it shows none)."""
+    ids = [a.avatar_id for a in authors if a.avatar_id is not None]
+    if article.hero_media_id is not None:
+        ids.append(article.hero_media_id)
+    public_ids = body_text.image_media_ids(article.body)
+    if not ids and not public_ids:
+        return {}
+    query = select(Media).where(or_(Media.id.in_(ids), Media.public_id.in_(public_ids)))
+    return {m.id: m for m in session.scalars(query)}
 
 
 def section_front(
@@ -483,7 +511,8 @@ def create_article(
         body_html="",
     )
     _apply_scalars(article, data)
-    _apply_body(article, data)
+    _apply_body(session, article, data)
+    _apply_hero(session, article, data)
     article.slug = _slug_for(session, article, data.get("slug"))
     if data.get("status") == "published":
         _publish(article, now)
@@ -493,6 +522,7 @@ def create_article(
     _apply_links(session, article, in_row)
     _insert(session, article, slug_was_generated=data.get("slug") is None)
     _apply_links(session, article, {k: v for k, v in data.items() if k not in in_row})
+    _record_media(session, article)
     session.flush()
     return article
 
@@ -530,8 +560,10 @@ def update_article(
         if changes.get("headline") is not None:
             article.headline = changes["headline"].strip()
         _apply_scalars(article, changes)
+        media_changed = "body" in changes or "body_html" in changes or "hero" in changes
         if "body" in changes or "body_html" in changes:
-            _apply_body(article, changes)
+            _apply_body(session, article, changes)
+        _apply_hero(session, article, changes)
         if "slug" in changes:
             new_slug = _slug_for(session, article, changes["slug"])
             if new_slug != article.slug:
@@ -540,6 +572,9 @@ def update_article(
         _touch(article, key)
         _apply_links(session, article, changes)
     session.flush()
+    if media_changed:
+        _record_media(session, article)
+        session.flush()
     return article
 
 
@@ -575,23 +610,29 @@ def unpublish_article(
     return article
 
 
-def check_version(article: Article, if_match: str | None, *, required: bool) -> None:
-    """Compare an ``If-Match`` header with the article's version (see ``etag_version``)."""
+class Versioned(Protocol):
+    version: int
+
+
+def check_version(
+    resource: Versioned, if_match: str | None, *, required: bool, noun: str = "article"
+) -> None:
+    """Compare an ``If-Match`` header with the resource's version (see ``etag_version``)."""
     if if_match is None:
         if required:
             raise PreconditionRequired(
-                "Send If-Match with the article's ETag (or its version) so that two editors "
+                f"Send If-Match with the {noun}'s ETag (or its version) so that two editors "
                 "cannot overwrite each other.",
-                current_version=article.version,
+                current_version=resource.version,
             )
         return
     if if_match.strip() == "*":
         return
     versions = {etag_version(tag) for tag in if_match.split(",")}
-    if article.version not in versions:
+    if resource.version not in versions:
         raise PreconditionFailed(
-            f"The article has changed since you read it: it is at version {article.version}.",
-            current_version=article.version,
+            f"The {noun} has changed since you read it: it is at version {resource.version}.",
+            current_version=resource.version,
         )
 
 
@@ -630,15 +671,63 @@ def _apply_scalars(article: Article, data: dict[str, Any]) -> None:
         article.urgency = data["urgency"]
 
 
-def _apply_body(article: Article, data: dict[str, Any]) -> None:
+def _apply_body(session: Session, article: Article, data: dict[str, Any]) -> None:
     if data.get("body_html") is not None:
         blocks = body_text.html_to_blocks(data["body_html"])
+        field = "body_html"
     else:
         blocks = body_text.sanitize_blocks(data.get("body") or [])
+        field = "body"
+    wanted = body_text.image_media_ids(blocks)
+    if wanted:
+        found = set(session.scalars(select(Media.public_id).where(Media.public_id.in_(wanted))))
+        for position, block in enumerate(blocks):
+            if block.get("type") == "image" and block["media"] not in found:
+                loc: list[str | int] = ["body", field]
+                if field == "body":
+                    loc += [position, "media"]
+                raise ValidationFailed(
+                    f"No media item has the id «{block['media']}»: upload it first.",
+                    errors=[field_error(loc, "unknown media")],
+                )
     article.body = blocks
+    # Without images the stored HTML is final; with images it is rendered again on each read,
+    # since image URLs and captions come from the media items (see the presenter).
     article.body_html = body_text.render_html(blocks)
     article.word_count = count_words(body_text.plain_text(blocks))
     article.reading_time = reading_time_minutes(article.word_count, article.lang)
+
+
+def _apply_hero(session: Session, article: Article, data: dict[str, Any]) -> None:
+    if "hero" not in data:
+        return
+    hero = data["hero"]
+    if hero is None:
+        article.hero_media_id = article.hero_caption = article.hero_credit = None
+        return
+    media_id = session.scalar(select(Media.id).where(Media.public_id == hero["media"].lower()))
+    if media_id is None:
+        raise ValidationFailed(
+            f"No media item has the id «{hero['media']}»: upload it first.",
+            errors=[field_error(["body", "hero", "media"], "unknown media")],
+        )
+    article.hero_media_id = media_id
+    article.hero_caption = (hero.get("caption") or "").strip() or None
+    article.hero_credit = (hero.get("credit") or "").strip() or None
+
+
+def _record_media(session: Session, article: Article) -> None:
+    """Keep ``article_media`` equal to the media the article shows (its hero and images)."""
+    wanted = set(
+        session.scalars(
+            select(Media.id).where(Media.public_id.in_(body_text.image_media_ids(article.body)))
+        )
+    )
+    if article.hero_media_id is not None:
+        wanted.add(article.hero_media_id)
+    session.execute(delete(ArticleMedia).where(ArticleMedia.article_id == article.id))
+    for media_id in sorted(wanted):
+        session.add(ArticleMedia(article_id=article.id, media_id=media_id))
 
 
 def _slug_for(session: Session, article: Article, requested: str | None) -> str:

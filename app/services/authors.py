@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict
-from app.models import ArticleAuthor, Author
+from app.errors import Conflict, ValidationFailed, field_error
+from app.models import ArticleAuthor, Author, Media
 from app.services.pagination import decode_cursor, encode_cursor
 from app.services.slugs import checked_slug, slug_for_new
 from app.text.slugs import normalise_slug
@@ -40,6 +40,7 @@ def create_author(session: Session, *, data: dict[str, Any], default_lang: str) 
         lang=data.get("lang") or default_lang,
         job_title=data.get("job_title"),
         bio=data.get("bio"),
+        avatar_media_id=_avatar_id(session, data.get("avatar")),
     )
     session.add(author)
     session.flush()
@@ -59,8 +60,30 @@ def update_author(session: Session, *, author: Author, changes: dict[str, Any]) 
     for name in ("job_title", "bio"):
         if name in changes:
             setattr(author, name, changes[name])
+    if "avatar" in changes:
+        author.avatar_media_id = _avatar_id(session, changes["avatar"])
     session.flush()
     return author
+
+
+def _avatar_id(session: Session, public_id: str | None) -> int | None:
+    if public_id is None:
+        return None
+    media_id = session.scalar(select(Media.id).where(Media.public_id == public_id.lower()))
+    if media_id is None:
+        raise ValidationFailed(
+            f"No media item has the id «{public_id}»: upload it first.",
+            errors=[field_error(["body", "avatar"], "unknown media")],
+        )
+    return media_id
+
+
+def avatars(session: Session, authors: list[Author]) -> dict[int, Media]:
+    """The avatars of these authors, by media id (one query)."""
+    ids = [a.avatar_media_id for a in authors if a.avatar_media_id is not None]
+    if not ids:
+        return {}
+    return {m.id: m for m in session.scalars(select(Media).where(Media.id.in_(ids)))}
 
 
 def delete_author(session: Session, *, author: Author) -> None:
