@@ -1,10 +1,11 @@
-# Khabar API image: slim Python, non-root, SQLite under /data by default.
+# Khabar API image: slim Python, non-root, SQLite and media under /data by default.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    KHABAR_DATABASE_URL=sqlite:////data/khabar.db
+    KHABAR_DATABASE_URL=sqlite:////data/khabar.db \
+    KHABAR_MEDIA_DIR=/data/media
 
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
