@@ -164,7 +164,8 @@ def get_image(
     ] = None,
     fit: Annotated[Literal["cover", "contain"], Query(description="With h.")] = "cover",
     fmt: Annotated[
-        Literal["jpeg", "webp", "avif"] | None, Query(description="Default: jpeg for JPEG originals, else webp.")
+        Literal["jpeg", "webp", "avif"] | None,
+        Query(description="Default: jpeg for JPEG originals, else webp."),
     ] = None,
     q: Annotated[int | None, Query(ge=1, le=100, description="Quality; snaps to steps.")] = None,
     v: Annotated[

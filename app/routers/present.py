@@ -295,7 +295,7 @@ class Presenter:
         if not any(block.get("type") == "image" for block in article.body):
             return article.body, article.body_html
         blocks: list[dict[str, Any]] = []
-        figures: dict[str, Figure] = {}
+        figures: dict[int | str, Figure] = {}
         for block in article.body:
             if block.get("type") != "image":
                 blocks.append(block)
@@ -310,7 +310,7 @@ class Presenter:
                 credit=block.get("credit"),
                 alt=block.get("alt"),
             )
-            figures[media.public_id] = self.figure(image)
+            figures[len(blocks)] = self.figure(image)
             blocks.append({**block, "image": image.model_dump(mode="json")})
         return blocks, render_html(blocks, figures)
 

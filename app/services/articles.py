@@ -680,22 +680,40 @@ def _apply_body(session: Session, article: Article, data: dict[str, Any]) -> Non
         field = "body"
     wanted = body_text.image_media_ids(blocks)
     if wanted:
-        found = set(session.scalars(select(Media.public_id).where(Media.public_id.in_(wanted))))
-        for position, block in enumerate(blocks):
-            if block.get("type") == "image" and block["media"] not in found:
+        media = {
+            m.public_id: m
+            for m in session.scalars(select(Media).where(Media.public_id.in_(wanted)))
+        }
+        # Positions in the body as sent (sanitising may have dropped empty blocks).
+        sent = data.get("body") or [] if field == "body" else blocks
+        for position, block in enumerate(sent):
+            media_id = (block.get("media") or "").strip().lower()
+            if block.get("type") == "image" and media_id not in media:
                 loc: list[str | int] = ["body", field]
                 if field == "body":
                     loc += [position, "media"]
                 raise ValidationFailed(
-                    f"No media item has the id «{block['media']}»: upload it first.",
+                    f"No media item has the id «{block.get('media')}»: upload it first.",
                     errors=[field_error(loc, "unknown media")],
                 )
+        for block in blocks:
+            if block.get("type") == "image":
+                _inherit_texts(block, media[block["media"]])
     article.body = blocks
     # Without images the stored HTML is final; with images it is rendered again on each read,
     # since image URLs and captions come from the media items (see the presenter).
     article.body_html = body_text.render_html(blocks)
     article.word_count = count_words(body_text.plain_text(blocks))
     article.reading_time = reading_time_minutes(article.word_count, article.lang)
+
+
+def _inherit_texts(block: dict[str, Any], media: Media) -> None:
+    """An override that repeats one of the item's own texts is no override: dropping it keeps
+    the article in step with later edits of the item (an HTML body read from the API and sent
+    back carries the item's texts in its figures)."""
+    for name in ("caption", "credit", "alt"):
+        if block.get(name) is not None and block[name] in getattr(media, name).values():
+            block[name] = None
 
 
 def _apply_hero(session: Session, article: Article, data: dict[str, Any]) -> None:

@@ -215,14 +215,17 @@ def sanitize_blocks(blocks: list[Block]) -> list[Block]:
     return [clean for clean in map(_sanitize_one, blocks) if clean]
 
 
-def render_html(blocks: list[Block], figures: Mapping[str, Figure] | None = None) -> str:
+def render_html(blocks: list[Block], figures: Mapping[int | str, Figure] | None = None) -> str:
     """HTML for sanitised blocks, one block per line.
 
-    figures maps media ids to what their image blocks show; an image block whose media is not
-    in it (deleted, or not resolved) renders nothing.
+    figures says what image blocks show, by the block's position in ``blocks`` (so the same
+    photo twice can carry two captions) or else by media id; an image block found under
+    neither (its media deleted, or not resolved) renders nothing.
     """
     figures = figures or {}
-    return "\n".join(filter(None, (_render_block(block, figures) for block in blocks)))
+    return "\n".join(
+        filter(None, (_render_block(block, figures, i) for i, block in enumerate(blocks)))
+    )
 
 
 def plain_text(blocks: list[Block]) -> str:
@@ -596,7 +599,7 @@ def _youtube_id(url: str) -> str | None:
     return None
 
 
-def _render_block(block: Block, figures: Mapping[str, Figure]) -> str:
+def _render_block(block: Block, figures: Mapping[int | str, Figure], position: int) -> str:
     kind = block.get("type")
     if kind == "paragraph":
         return f"<p>{block['html']}</p>"
@@ -614,7 +617,7 @@ def _render_block(block: Block, figures: Mapping[str, Figure]) -> str:
     if kind == "embed":
         return _render_embed(block)
     if kind == "image":
-        figure = figures.get(block.get("media") or "")
+        figure = figures.get(position) or figures.get(block.get("media") or "")
         return _render_figure(figure) if figure else ""
     if kind == "html":
         return block["html"]

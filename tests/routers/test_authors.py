@@ -79,6 +79,7 @@ class TestGetAuthor:
             "dir": "rtl",
             "job_title": "مراسلة الشؤون المحلية",
             "bio": "تكتب عن المدينة.",
+            "avatar": None,
             "links": {
                 "self": "http://testserver/v1/authors/salma-haddad",
                 "articles": "http://testserver/v1/articles?author=salma-haddad",
