@@ -155,12 +155,13 @@ def ingest(source: Path, dest: Path, *, max_pixels: int) -> Original:
             turn = _TRANSPOSE.get(_orientation(im))
             icc = im.info.get("icc_profile") or None
             loop = im.info.get("loop")
-            animated = fmt != "jpeg" and getattr(im, "n_frames", 1) > 1
-            if animated and im.n_frames * im.width * im.height > ANIMATION_PIXELS * max_pixels:
+            count = int(getattr(im, "n_frames", 1))
+            animated = fmt != "jpeg" and count > 1
+            if animated and count * im.width * im.height > ANIMATION_PIXELS * max_pixels:
                 # Every frame is held decoded while the animation is written again.
                 raise ImageRejected(
                     422,
-                    f"The animation has {im.n_frames} frames of {im.width}×{im.height}: more "
+                    f"The animation has {count} frames of {im.width}×{im.height}: more "
                     f"than {ANIMATION_PIXELS * max_pixels / 1e6:g} megapixels in all.",
                 )
             frames = [_clean(frame, turn) for frame in _frames(im)] if animated else []
