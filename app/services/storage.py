@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from pathlib import Path, PurePosixPath
+import time
+from pathlib import Path
 from typing import Protocol
 
 from app.config import Settings
@@ -42,10 +43,11 @@ class LocalStorage:
         self.root = root.resolve()
         self.scratch = self.root / ".scratch"
         self.scratch.mkdir(parents=True, exist_ok=True)
+        _sweep(self.scratch, older_than=SCRATCH_MAX_AGE)
 
     def _path(self, key: str) -> Path:
-        parts = PurePosixPath(key).parts
-        if not parts or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        parts = key.split("/")
+        if any(part in ("", ".", "..") or "\\" in part or "\0" in part for part in parts):
             raise ValueError(f"not a storage key: {key!r}")
         return self.root.joinpath(*parts)
 
@@ -87,6 +89,21 @@ class LocalStorage:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+
+SCRATCH_MAX_AGE = 3600.0
+
+
+def _sweep(folder: Path, *, older_than: float) -> None:
+    """Remove what a crashed process left in scratch (nothing in use is an hour old: an upload
+    or a render takes seconds)."""
+    limit = time.time() - older_than
+    for path in folder.rglob("*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < limit:
+                path.unlink()
+        except OSError:
+            pass  # another process swept it first
 
 
 def open_storage(settings: Settings) -> LocalStorage:
