@@ -73,15 +73,21 @@ def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
 def demo(
     if_empty: Annotated[bool, typer.Option(help="Only when the store has no articles.")] = False,
 ) -> None:
-    """Load the demo content (sections, tags, authors, Arabic and English articles)."""
+    """Load the demo content (sections, tags, authors, Arabic and English articles, and the
+    pictures they show, drawn on the spot into KHABAR_MEDIA_DIR)."""
     from app.services import demo as demo_service
+    from app.services.storage import open_storage
 
     settings = get_settings()
     database = Database(settings.database_url)
     try:
         with database.session(write=True) as session:
             loaded = demo_service.load_demo(
-                session, default_lang=settings.default_language, if_empty=if_empty
+                session,
+                storage=open_storage(settings),
+                default_lang=settings.default_language,
+                if_empty=if_empty,
+                max_pixels=settings.media_max_pixels,
             )
             session.commit()
     finally:
