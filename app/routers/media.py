@@ -255,7 +255,10 @@ def _image_cache_control(settings: Settings, key: ApiKey | None, current: bool) 
     status_code=201,
     summary="Upload an image",
     responses={
-        200: {"description": "The same bytes were uploaded before: the existing item."},
+        200: {
+            "model": MediaRead,
+            "description": "The same bytes were uploaded before: the existing item.",
+        },
         **problem_responses(400, 401, 403, 413, 415, 422),
     },
     openapi_extra={"requestBody": _UPLOAD_BODY},
