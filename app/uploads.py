@@ -18,6 +18,7 @@ from typing import Any
 from python_multipart.multipart import (
     MultipartParseError,
     MultipartParser,
+    MultipartState,
     parse_options_header,
 )
 from starlette.requests import ClientDisconnect, Request
@@ -48,15 +49,24 @@ async def receive_upload(
     if length is not None and length.isdigit() and int(length) > max_bytes + ENVELOPE_BYTES:
         raise _too_large(max_bytes)
     receiver = _Receiver(scratch, max_bytes)
+    received = 0
     try:
         parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
         async for chunk in request.stream():
+            # The whole body counts, not only the file: fields, unnamed parts and bytes after
+            # the closing boundary would otherwise be read without end.
+            received += len(chunk)
+            if received > max_bytes + ENVELOPE_BYTES:
+                raise _too_large(max_bytes)
             parser.write(chunk)
             if receiver.failure is not None:
                 raise receiver.failure
         parser.finalize()
         if receiver.failure is not None:
             raise receiver.failure
+        if parser.state != MultipartState.END:
+            # Cut off in transit: what arrived of the file is not the file that was sent.
+            raise BadRequest("The multipart body ends before its closing boundary.")
         return receiver.result()
     except MultipartParseError as exc:
         receiver.discard()
@@ -71,10 +81,16 @@ async def receive_upload(
 
 def _too_large(max_bytes: int) -> ContentTooLarge:
     return ContentTooLarge(
-        f"The file is larger than the limit of {max_bytes / 1024 / 1024:g} MB "
-        "(KHABAR_MEDIA_MAX_BYTES).",
+        f"The upload is larger than the limit of {_size(max_bytes)} (KHABAR_MEDIA_MAX_BYTES).",
         max_bytes=max_bytes,
     )
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if count >= scale:
+            return f"{round(count / scale, 1):g} {unit}"
+    return f"{count} bytes"
 
 
 class _Receiver:

@@ -399,12 +399,17 @@ def plan_rendition(
         out_width = max((step for step in WIDTHS if step <= source_width), default=source_width)
         return Rendition(out_width, None, fit, fmt, quality)
     # up the ladder, but never past the source
-    out_width = min(next(step for step in WIDTHS if step >= width), source_width)
+    ladder_width = next(step for step in WIDTHS if step >= width)
+    out_width = min(ladder_width, source_width)
     if height is None:
         return Rendition(out_width, None, fit, fmt, quality)
 
     wanted = math.log(width / height)
     rw, rh = min(RATIOS, key=lambda ratio: abs(math.log(ratio[0] / ratio[1]) - wanted))
+    if fit == "contain":
+        # The box keeps its snapped size, whatever the source's: a narrow image fills the
+        # box's height. render() never scales past the source.
+        return Rendition(ladder_width, max(1, round(ladder_width * rh / rw)), fit, fmt, quality)
     if fit == "cover":  # never upscale: no wider than the largest crop of that shape
         crop_width = min(source_width, source_height * rw / rh)
         out_width = min(out_width, max(1, math.floor(crop_width)))
