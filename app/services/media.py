@@ -60,17 +60,6 @@ def get_media(session: Session, *, media_id: str, public: bool) -> Media | None:
     return session.scalar(statement, {"media_id": media_id.lower(), "now": utcnow()})
 
 
-def media_by_ids(session: Session, *, ids: list[int], public_ids: list[str]) -> list[Media]:
-    """Media by internal or public id, as found (what an article page embeds)."""
-    if not ids and not public_ids:
-        return []
-    return list(
-        session.scalars(
-            select(Media).where(or_(Media.id.in_(ids), Media.public_id.in_(public_ids)))
-        )
-    )
-
-
 def list_media(
     session: Session, *, public: bool, cursor: str | None, limit: int
 ) -> tuple[list[Media], str | None]:
