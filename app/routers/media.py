@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
@@ -82,6 +84,13 @@ def _storage(request: Request) -> Storage:
     return storage
 
 
+def _found(session: Session, media_id: str, *, public: bool) -> Media:
+    media = media_service.get_media(session, media_id=media_id, public=public)
+    if media is None:
+        raise NotFound(f"No media item has the id «{media_id}».")
+    return media
+
+
 def _read(request: Request, settings: Settings, media: Media, **kwargs: object) -> Response:
     return json_response(
         request,
@@ -130,9 +139,7 @@ def get_media(
     key: OptionalKey,
     media_id: MediaId,
 ) -> Response:
-    media = media_service.get_media(session, media_id=media_id, public=key is None)
-    if media is None:
-        raise NotFound(f"No media item has the id «{media_id}».")
+    media = _found(session, media_id, public=key is None)
     return _read(request, settings, media, public=key is None)
 
 
@@ -176,9 +183,7 @@ def get_image(
     """Resized on first request (cropped around the focal point with `fit=cover`), then served
     from the disk cache. Widths snap to a fixed ladder and never exceed the original's; aspect
     ratios snap to common ones. URLs the API hands out carry `v` and may be cached for a year."""
-    media = media_service.get_media(session, media_id=media_id, public=key is None)
-    if media is None:
-        raise NotFound(f"No media item has the id «{media_id}».")
+    media = _found(session, media_id, public=key is None)
     session.close()
     try:
         plan = imaging.plan_rendition(
@@ -193,17 +198,17 @@ def get_image(
         )
     except ValueError as exc:
         raise ValidationFailed(str(exc), errors=[field_error(["query"], str(exc))]) from exc
-    token = media_service.rendition_token(media)
-    etag = f'"{token}-{plan.name((media.focal_x, media.focal_y)).rsplit(".", 1)[0]}-{plan.format}"'
-    headers = {
-        "ETag": etag,
-        "Cache-Control": _image_cache_control(settings, key, v == token),
-        "X-Content-Type-Options": "nosniff",
-    }
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    data = media_service.rendition_bytes(_storage(request), media, plan)
-    return Response(data, media_type=plan.mime, headers=headers)
+    name = plan.name((media.focal_x, media.focal_y)).rsplit(".", 1)[0]
+    return _image(
+        request,
+        settings,
+        key,
+        media,
+        v,
+        variant=f"{name}-{plan.format}",
+        mime=plan.mime,
+        load=lambda: media_service.rendition_bytes(_storage(request), media, plan),
+    )
 
 
 @router.get(
@@ -224,11 +229,33 @@ def get_original(
     v: Annotated[str | None, Query(max_length=16, description="Version token.")] = None,
 ) -> Response:
     """The image as stored: orientation applied, EXIF/XMP removed, animation kept."""
-    media = media_service.get_media(session, media_id=media_id, public=key is None)
-    if media is None:
-        raise NotFound(f"No media item has the id «{media_id}».")
+    media = _found(session, media_id, public=key is None)
+    return _image(
+        request,
+        settings,
+        key,
+        media,
+        v,
+        variant="original",
+        mime=media.mime,
+        load=lambda: _storage(request).get_bytes(media.storage_key),
+    )
+
+
+def _image(
+    request: Request,
+    settings: Settings,
+    key: ApiKey | None,
+    media: Media,
+    v: str | None,
+    *,
+    variant: str,
+    mime: str,
+    load: Callable[[], bytes],
+) -> Response:
+    """Image bytes with their caching headers; ``load`` runs only when there is no 304."""
     token = media_service.rendition_token(media)
-    etag = f'"{token}-original"'
+    etag = f'"{token}-{variant}"'
     headers = {
         "ETag": etag,
         "Cache-Control": _image_cache_control(settings, key, v == token),
@@ -236,8 +263,7 @@ def get_original(
     }
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    data = _storage(request).get_bytes(media.storage_key)
-    return Response(data, media_type=media.mime, headers=headers)
+    return Response(load(), media_type=mime, headers=headers)
 
 
 def _image_cache_control(settings: Settings, key: ApiKey | None, current: bool) -> str:
@@ -353,9 +379,7 @@ def update_media(
 ) -> Response:
     """Caption, credit and alt merge per language. A new focal point changes the crops (and the
     `v` token in rendition URLs, so caches pick them up)."""
-    media = media_service.get_media(session, media_id=media_id, public=False)
-    if media is None:
-        raise NotFound(f"No media item has the id «{media_id}».")
+    media = _found(session, media_id, public=False)
     media_service.update_media(
         session,
         media=media,
@@ -382,9 +406,7 @@ def delete_media(
 ) -> Response:
     """Refused (409) while a published article or an author shows it. Drafts that use it lose
     the image."""
-    media = media_service.get_media(session, media_id=media_id, public=False)
-    if media is None:
-        raise NotFound(f"No media item has the id «{media_id}».")
+    media = _found(session, media_id, public=False)
     prefixes = media_service.delete_media(session, media=media, if_match=if_match, key=key)
     session.commit()
     storage = _storage(request)
