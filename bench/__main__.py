@@ -13,14 +13,15 @@ from rich.console import Console
 from bench import report
 from bench.harness import Options, run
 
-SCENARIOS = ("by-id", "by-slug", "list-first", "list-deep")
+SCENARIOS = ("by-id", "by-slug", "list-first", "list-deep", "rendition", "first-render")
 
 
 def parse(argv: list[str]) -> Options:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Generate a news data set, serve it with `khabar serve` and with a bare "
-        "uvicorn baseline that replays Khabar's responses, and load both from another CPU.",
+        "uvicorn baseline that replays Khabar's responses, and load both from another CPU; "
+        "likewise a cached image rendition against a static file server, and time first renders.",
     )
     parser.add_argument("--articles", type=int, default=100_000, help="default: %(default)s")
     parser.add_argument(
@@ -41,7 +42,13 @@ def parse(argv: list[str]) -> Options:
         help="article slugs cycled over (default: %(default)s; fewer than ids because each "
         "one is fetched from Khabar first, and slug lookups are slow)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="data set seed")
+    parser.add_argument(
+        "--renders",
+        type=int,
+        default=7,
+        help="photos rendered once each by first-render (default: %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="data set and photo seed")
     parser.add_argument(
         "--client",
         choices=("auto", "python", "wrk"),
@@ -69,8 +76,8 @@ def parse(argv: list[str]) -> Options:
     only = [s.strip() for s in args.only.split(",")] if args.only else None
     if only and set(only) - set(SCENARIOS):
         parser.error(f"unknown scenario(s): {', '.join(sorted(set(only) - set(SCENARIOS)))}")
-    if args.articles < 100 or min(args.connections, args.ids, args.slugs) < 1:
-        parser.error("need --articles >= 100 and --connections, --ids, --slugs >= 1")
+    if args.articles < 100 or min(args.connections, args.ids, args.slugs, args.renders) < 1:
+        parser.error("need --articles >= 100 and --connections, --ids, --slugs, --renders >= 1")
     if args.duration <= 0 or args.warmup < 0:
         parser.error("need --duration > 0 and --warmup >= 0")
     return Options(
@@ -87,6 +94,7 @@ def parse(argv: list[str]) -> Options:
         only=only,
         keep=args.keep,
         retries=max(args.retries, 0),
+        renders=args.renders,
     )
 
 

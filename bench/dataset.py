@@ -120,17 +120,24 @@ def _reuse(path: Path, marker: Path, *, articles: int) -> DatasetInfo | None:
     return DatasetInfo(**stored)
 
 
-def _schema(url: str) -> set[tuple[str, str, str | None]]:
+def _schema(url: str) -> set[tuple[str, str, tuple[str, ...]]]:
+    """Every table and index with its SQL as a sorted tuple of lines: a table that a migration
+    rebuilt (Alembic's batch mode on SQLite) lists its constraints in an order that changes
+    from one process to the next, and that is no reason to rebuild the data set."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
             rows = conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_master").all()
     finally:
         engine.dispose()
-    return {(kind, name, sql) for kind, name, sql in rows if name != "alembic_version"}
+    return {
+        (kind, name, tuple(sorted(line.strip().rstrip(",") for line in (sql or "").splitlines())))
+        for kind, name, sql in rows
+        if name != "alembic_version"
+    }
 
 
-def _current_schema() -> set[tuple[str, str, str | None]]:
+def _current_schema() -> set[tuple[str, str, tuple[str, ...]]]:
     with tempfile.TemporaryDirectory(prefix="khabar-schema-") as scratch:
         url = f"sqlite:///{scratch}/schema.db"
         upgrade(url)

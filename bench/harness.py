@@ -1,4 +1,4 @@
-"""One benchmark run from start to finish: data, servers, responses, loads, report."""
+"""One benchmark run from start to finish: data, media, servers, responses, loads, report."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from rich.console import Console
 
-from bench import report
+from bench import media, report
 from bench.dataset import DatasetInfo, ensure_dataset
 from bench.load import LoadSettings, choose_tool, run_load
 from bench.report import NOISY
@@ -27,6 +28,7 @@ from bench.servers import (
     Server,
     start_baseline,
     start_khabar,
+    start_static,
 )
 
 
@@ -45,6 +47,10 @@ class Options:
     only: list[str] | None
     keep: bool
     retries: int
+    renders: int
+
+    def selected(self, key: str) -> bool:
+        return self.only is None or key in self.only
 
 
 def run(options: Options, console: Console) -> dict[str, Any]:
@@ -74,24 +80,48 @@ def run(options: Options, console: Console) -> dict[str, Any]:
             console=console,
         )
         _describe(console, dataset)
+        media_dir = _media_dir(options, dataset, workdir)
         if cpus.client is not None:
             # The harness itself only waits from here on; keep it off the server's CPU.
             os.sched_setaffinity(0, {cpus.client})
-        scenarios = plan(
+        every = plan(
             dataset.url,
             articles=dataset.articles,
             ids=options.ids,
             slugs=options.slugs,
             seed=options.seed,
         )
-        if options.only:
-            scenarios = [s for s in scenarios if s.key in options.only]
+        scenarios = [s for s in every if options.selected(s.key)]
+
+        # Photo 0 is the rendition scenario's (and first-render's warm-up); the next ones are
+        # rendered once each.
+        seeds = []
+        if options.selected("rendition") or options.selected("first-render"):
+            seeds.append(f"{options.seed}-0")
+        if options.selected("first-render"):
+            seeds += [f"{options.seed}-{i}" for i in range(1, options.renders + 1)]
+        items = (
+            media.prepare(
+                dataset.url, media_dir, seeds=seeds, avoid=_article_keys(every), console=console
+            )
+            if seeds
+            else []
+        )
+        cached = items.pop(0) if items else None
 
         khabar = start_khabar(
-            processes, database_url=dataset.url, cpu=cpus.server, log=workdir / "khabar.log"
+            processes,
+            database_url=dataset.url,
+            media_dir=media_dir,
+            cpu=cpus.server,
+            log=workdir / "khabar.log",
         )
         console.print(f"Khabar serving on port {khabar.port} (pid {khabar.pid}, cpu {cpus.server})")
-        lengths = capture(khabar.port, scenarios, workdir / "responses.json", console)
+        lengths = (
+            capture(khabar.port, scenarios, workdir / "responses.json", console)
+            if scenarios
+            else {}
+        )
         khabar_logs = khabar.logs_requests()
         if khabar_logs:
             console.print(
@@ -103,17 +133,51 @@ def run(options: Options, console: Console) -> dict[str, Any]:
             if options.baseline_access_log == "auto"
             else options.baseline_access_log == "on"
         )
-        baseline = start_baseline(
-            processes,
-            responses=workdir / "responses.json",
-            access_log=access_log,
-            cpu=cpus.server,
-            log=workdir / "baseline.log",
-        )
-        console.print(
-            f"Baseline serving on port {baseline.port} (pid {baseline.pid}, cpu {cpus.server}, "
-            f"access log {'on' if access_log else 'off'})"
-        )
+        servers = [khabar]
+        baseline = static = None
+        if scenarios:
+            baseline = start_baseline(
+                processes,
+                responses=workdir / "responses.json",
+                access_log=access_log,
+                cpu=cpus.server,
+                log=workdir / "baseline.log",
+            )
+            servers.append(baseline)
+            console.print(
+                f"Baseline serving on port {baseline.port} (pid {baseline.pid}, "
+                f"cpu {cpus.server}, access log {'on' if access_log else 'off'})"
+            )
+        if cached is not None and options.selected("rendition"):
+            media.fetch_rendition(khabar, cached)  # rendered now if it is not yet
+            static = start_static(
+                processes,
+                renditions=media_dir / "renditions",
+                access_log=access_log,
+                cpu=cpus.server,
+                log=workdir / "static.log",
+            )
+            servers.append(static)
+            console.print(
+                f"Static file server on port {static.port} (pid {static.pid}, "
+                f"cpu {cpus.server}, access log {'on' if access_log else 'off'})"
+            )
+            lengths |= media.capture_rendition(khabar, static, cached, media_dir)
+            scenarios.append(media.rendition_scenario(cached))
+
+        first_render = None
+        if cached is not None and items:
+            for server in servers:
+                server.wait_idle()
+            first_render = media.first_renders(
+                khabar,
+                items,
+                warm=cached,
+                media_dir=media_dir,
+                cpu=cpus.server,
+                retries=options.retries,
+                console=console,
+            )
 
         settings = LoadSettings(
             connections=options.connections,
@@ -126,22 +190,24 @@ def run(options: Options, console: Console) -> dict[str, Any]:
         )
         rows = []
         for scenario in scenarios:
+            other = static if scenario.baseline == "static" else baseline
+            assert other is not None
             rows.append(
                 _measure(
                     console,
                     processes,
                     scenario,
-                    khabar,
-                    baseline,
+                    {"khabar": khabar, "baseline": other},
+                    servers,
                     lengths,
                     settings,
                     retries=options.retries,
                 )
             )
 
-        khabar_rss, baseline_rss = khabar.peak_rss_kib(), baseline.peak_rss_kib()
-        processes.stop(baseline.process)
-        processes.stop(khabar.process)
+        rss = {server.name: server.peak_rss_kib() for server in servers}
+        for server in reversed(servers):
+            processes.stop(server.process)
 
     return {
         "date": started.isoformat(timespec="seconds"),
@@ -157,14 +223,38 @@ def run(options: Options, console: Console) -> dict[str, Any]:
             "retries": options.retries,
             "ids": options.ids,
             "slugs": options.slugs,
+            "renders": options.renders,
             "uvicorn": UVICORN_OPTIONS,
             "khabar_access_log": khabar_logs,
             "baseline_access_log": access_log,
         },
         "dataset": {**asdict(dataset), "path": str(dataset.path) if options.db else None},
+        "media_dir": str(media_dir) if options.db else None,
         "scenarios": rows,
-        "khabar_peak_rss_kib": khabar_rss,
-        "baseline_peak_rss_kib": baseline_rss,
+        "first_render": first_render,
+        "khabar_peak_rss_kib": rss.get("khabar"),
+        "baseline_peak_rss_kib": rss.get("baseline"),
+        "static_peak_rss_kib": rss.get("static"),
+    }
+
+
+def _media_dir(options: Options, dataset: DatasetInfo, workdir: Path) -> Path:
+    """Where Khabar keeps media: next to a kept data set, else in the work directory."""
+    if options.db is None:
+        return workdir / "media"
+    media_dir = options.db.with_name(options.db.name + ".media")
+    if dataset.generated:
+        shutil.rmtree(media_dir, ignore_errors=True)  # the media of the data set it replaced
+    return media_dir
+
+
+def _article_keys(scenarios: list[Scenario]) -> set[str]:
+    """Every path segment the scenarios request, unquoted: the ids and slugs they read."""
+    return {
+        unquote(segment)
+        for scenario in scenarios
+        for path in scenario.paths
+        for segment in urlsplit(path).path.split("/")
     }
 
 
@@ -182,19 +272,19 @@ def _measure(
     console: Console,
     processes: Processes,
     scenario: Scenario,
-    khabar: Server,
-    baseline: Server,
+    sides: dict[str, Server],
+    servers: list[Server],
     lengths: dict[str, int],
     settings: LoadSettings,
     retries: int,
 ) -> dict[str, Any]:
-    """Both servers under the scenario's load; each run retried while others disturb it."""
+    """Both sides under the scenario's load; each run retried while others disturb it."""
     results: dict[str, dict[str, Any]] = {}
-    for server in (khabar, baseline):
+    for side, server in sides.items():
         for attempt in range(1 + retries):
             # A slow endpoint may still be working through requests of the previous run whose
             # client has gone; that work must not land in this run.
-            for each in (khabar, baseline):
+            for each in servers:
                 each.wait_idle()
             console.print(
                 f"  {scenario.title} ({scenario.note}) → {server.name}: "
@@ -204,7 +294,7 @@ def _measure(
             result = run_load(
                 processes,
                 server,
-                scenario.paths,
+                scenario.paths_for(side),
                 lengths,
                 settings,
                 label=f"{scenario.key}-{server.name}-{attempt}",
@@ -223,13 +313,13 @@ def _measure(
                     else ""
                 )
             )
-            best = results.get(server.name)
+            best = results.get(side)
             if best is None or others < (best["server_cpu_others"] or 0.0):
-                results[server.name] = result
+                results[side] = result
             # On a shared machine, a run disturbed by other processes is taken again.
             if others <= NOISY:
                 break
-        results[server.name]["attempts"] = attempt + 1
+        results[side]["attempts"] = attempt + 1
     return {
         **scenario.to_json(),
         "mean_response_bytes": round(sum(lengths[p] for p in scenario.paths) / len(scenario.paths)),

@@ -75,8 +75,10 @@ def table(results: dict[str, Any]) -> Table:
         f"{settings['connections']} connections, {settings['duration']:g} s per run, "
         f"client {settings['client']}",
         title_justify="left",
-        caption="ratio = K req/s / B req/s. CPU columns, as a share of one CPU: the server "
-        "process, the load generator, and other processes on the server's CPU.",
+        caption="ratio = K req/s / B req/s. B replays Khabar's bytes, except in rows marked "
+        "(B = static): there it serves the same file with Starlette's StaticFiles. CPU columns, "
+        "as a share of one CPU: the server process, the load generator, and other processes on "
+        "the server's CPU.",
         caption_justify="left",
     )
     out.add_column("scenario")
@@ -97,7 +99,7 @@ def table(results: dict[str, Any]) -> Table:
     for row in results["scenarios"]:
         khabar, baseline = row["khabar"], row["baseline"]
         out.add_row(
-            row["title"],
+            row["title"] + (" (B = static)" if row.get("baseline") == "static" else ""),
             _rps(khabar),
             f"{khabar['latency_ms']['p50']:.2f}",
             f"{khabar['latency_ms']['p99']:.2f}",
@@ -126,8 +128,55 @@ def _pct(value: float | None) -> str:
     return "?" if value is None else f"{value:.0%}"
 
 
+def first_render_table(first: dict[str, Any]) -> Table:
+    width, height = first["photo"]["size"]
+    rendition = first["rendition"]
+    out = Table(
+        title=f"First render: {width}×{height} JPEG (q{first['photo']['quality']}, "
+        f"{first['photo']['mean_stored_bytes'] / 2**20:.1f} MiB stored) → "
+        f"{rendition['size'][0]}×{rendition['size'][1]} {rendition['format']} "
+        f"q{rendition['quality']} ({first['mean_rendition_bytes'] / 1024:.0f} KiB), "
+        f"{first['count']} photos, each once",
+        title_justify="left",
+        caption="HTTP: one cold GET per photo on the running server, wall time at the client; "
+        "the server's CPU time from /proc (10 ms ticks). In-process: imaging.render on the stored "
+        "original, on the server's CPU while the servers are idle.",
+        caption_justify="left",
+    )
+    out.add_column("")
+    for name in ("median ms", "min ms", "max ms", "each ms"):
+        out.add_column(name, justify="right")
+    rows = [
+        ("HTTP GET", first["http_ms"]),
+        ("  server CPU during it", first["server_cpu_ms"]),
+        ("in-process render", first["in_process_ms"]),
+        ("  its CPU", first["in_process_ms"]["cpu"]),
+    ]
+    for label, values in rows:
+        if values is None:  # no /proc
+            continue
+        out.add_row(
+            label,
+            f"{values['median']:,.0f}",
+            f"{values['min']:,.0f}",
+            f"{values['max']:,.0f}",
+            " ".join(f"{v:.0f}" for v in values["each"]),
+        )
+    return out
+
+
 def show(console: Console, results: dict[str, Any]) -> None:
-    console.print(table(results))
+    if results["scenarios"]:
+        console.print(table(results))
+    first = results.get("first_render")
+    if first:
+        console.print(first_render_table(first))
+        others = first.get("server_cpu_others") or 0.0
+        if others > NOISY:
+            console.print(
+                f"[yellow]Other processes took {others:.0%} of the server's CPU during the "
+                "first renders: those times are high.[/yellow]"
+            )
     if any(
         (row[side].get("server_cpu_others") or 0) > NOISY
         for row in results["scenarios"]
@@ -142,7 +191,11 @@ def show(console: Console, results: dict[str, Any]) -> None:
             "* the load generator used nearly a whole CPU while the server did not: "
             "that figure is the client's ceiling, the server may do more."
         )
-    for key, label in (("khabar_peak_rss_kib", "Khabar"), ("baseline_peak_rss_kib", "baseline")):
+    for key, label in (
+        ("khabar_peak_rss_kib", "Khabar"),
+        ("baseline_peak_rss_kib", "baseline"),
+        ("static_peak_rss_kib", "static file server"),
+    ):
         value = results.get(key)
         if value is not None:
             console.print(f"{label} peak RSS (VmHWM): {value / 1024:,.1f} MiB")

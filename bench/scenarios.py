@@ -32,9 +32,25 @@ class Scenario:
     paths: list[str]
     note: str
     check: dict[str, str] | None = None  # path -> public id its first list item must have
+    # What the baseline is: "replay" (bench/baseline.py sends Khabar's bytes for the same
+    # paths) or "static" (bench/static.py serves the same file at baseline_paths).
+    baseline: str = "replay"
+    baseline_paths: list[str] | None = None
+
+    def paths_for(self, side: str) -> list[str]:
+        """The URLs loaded on "khabar" or on "baseline"."""
+        if side == "baseline" and self.baseline_paths is not None:
+            return self.baseline_paths
+        return self.paths
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "title": self.title, "urls": len(self.paths), "note": self.note}
+        return {
+            "key": self.key,
+            "title": self.title,
+            "urls": len(self.paths),
+            "note": self.note,
+            "baseline": self.baseline,
+        }
 
 
 def plan(database_url: str, *, articles: int, ids: int, slugs: int, seed: int) -> list[Scenario]:

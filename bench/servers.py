@@ -1,4 +1,4 @@
-"""Child processes: the two servers and the load generator, pinned to CPUs and always stopped.
+"""Child processes: Khabar, the baselines and the load generator, pinned to CPUs and always stopped.
 
 Children start in a session of their own, so a Ctrl-C in the terminal reaches only the harness,
 which then stops each child it started by PID (SIGTERM, then SIGKILL after a grace period).
@@ -194,7 +194,9 @@ def get(port: int, path: str, timeout: float = 30) -> tuple[int, list[tuple[str,
         connection.close()
 
 
-def start_khabar(processes: Processes, *, database_url: str, cpu: int | None, log: Path) -> Server:
+def start_khabar(
+    processes: Processes, *, database_url: str, media_dir: Path, cpu: int | None, log: Path
+) -> Server:
     port = free_port()
     khabar = Path(sys.executable).with_name("khabar")
     argv = [str(khabar), "serve", "--host", HOST, "--port", str(port), "--workers", "1"]
@@ -204,6 +206,7 @@ def start_khabar(processes: Processes, *, database_url: str, cpu: int | None, lo
         **os.environ,
         "KHABAR_DATABASE_URL": database_url,
         "KHABAR_BASE_URL": f"http://{HOST}:{port}",
+        "KHABAR_MEDIA_DIR": str(media_dir),
     }
     server = Server("khabar", processes.start(argv, cpu=cpu, env=env, log=log), port, log)
     server.wait_ready()
@@ -215,14 +218,52 @@ def start_baseline(
 ) -> Server:
     from bench.baseline import RESPONSES_ENV
 
+    return _start_uvicorn(
+        processes,
+        "baseline",
+        ["bench.baseline:app"],
+        env={RESPONSES_ENV: str(responses)},
+        access_log=access_log,
+        cpu=cpu,
+        log=log,
+    )
+
+
+def start_static(
+    processes: Processes, *, renditions: Path, access_log: bool, cpu: int | None, log: Path
+) -> Server:
+    from bench.static import RENDITIONS_ENV
+
+    return _start_uvicorn(
+        processes,
+        "static",
+        ["--factory", "bench.static:create_app"],
+        env={RENDITIONS_ENV: str(renditions)},
+        access_log=access_log,
+        cpu=cpu,
+        log=log,
+    )
+
+
+def _start_uvicorn(
+    processes: Processes,
+    name: str,
+    target: list[str],
+    *,
+    env: dict[str, str],
+    access_log: bool,
+    cpu: int | None,
+    log: Path,
+) -> Server:
+    """A baseline app under uvicorn with Khabar's options (see UVICORN_OPTIONS)."""
     port = free_port()
     argv = [
-        sys.executable, "-m", "uvicorn", "bench.baseline:app",
+        sys.executable, "-m", "uvicorn", *target,
         "--host", HOST, "--port", str(port),
         *UVICORN_OPTIONS,
         "--access-log" if access_log else "--no-access-log",
     ]  # fmt: skip
-    env = {**os.environ, RESPONSES_ENV: str(responses)}
-    server = Server("baseline", processes.start(argv, cpu=cpu, env=env, log=log), port, log)
+    process = processes.start(argv, cpu=cpu, env={**os.environ, **env}, log=log)
+    server = Server(name, process, port, log)
     server.wait_ready()
     return server
