@@ -23,3 +23,16 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """What autogenerate compares: not the full-text engine's own objects, which migrations
+    create outside the models (SQLite's FTS5 table and its shadow tables, PostgreSQL's tsvector
+    column and its index)."""
+    if type_ == "table" and name is not None and name.startswith("article_fts"):
+        return False
+    if type_ == "column" and name == "document":
+        return getattr(getattr(obj, "table", None), "name", None) != "article_search"
+    return not (type_ == "index" and name == "ix_article_search_document")

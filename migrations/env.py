@@ -6,6 +6,7 @@ from alembic import context
 
 from app.config import get_settings
 from app.db import create_db_engine
+from app.migrate import include_object
 from app.models import Base
 
 config = context.config
@@ -68,6 +69,7 @@ def _migrate(connection) -> None:  # type: ignore[no-untyped-def]
         # SQLite cannot ALTER most things: batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -14,16 +14,27 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
+from app.cli import cli
+from app.config import Settings
 from app.db import create_db_engine, sync_url
-from app.migrate import alembic_config, downgrade, upgrade
+from app.main import create_app
+from app.migrate import alembic_config, downgrade, include_object, upgrade
 from app.models import Base
 
 PG_URL = os.environ.get("KHABAR_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 MODEL_TABLES = set(Base.metadata.tables)
+# SQLite's full-text table and its shadow tables, made by the search migration.
+FTS_TABLES = {f"article_fts{suffix}" for suffix in ("", "_config", "_data", "_docsize", "_idx")}
+
+
+def engine_tables(url: str) -> set[str]:
+    return FTS_TABLES if url.startswith("sqlite") else set()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -75,7 +86,9 @@ class TestUpgrade:
     def test_builds_every_table_from_empty(self, empty_url: str) -> None:
         assert table_names(empty_url) == set()
         upgrade(empty_url)
-        assert table_names(empty_url) == MODEL_TABLES | {"alembic_version"}
+        assert table_names(empty_url) == MODEL_TABLES | {"alembic_version"} | engine_tables(
+            empty_url
+        )
         assert current_revision(empty_url) == head()
 
     def test_twice_changes_nothing(self, empty_url: str) -> None:
@@ -88,7 +101,9 @@ class TestUpgrade:
         engine = create_db_engine(empty_url)
         try:
             with engine.connect() as conn:
-                context = MigrationContext.configure(conn, opts={"compare_type": True})
+                context = MigrationContext.configure(
+                    conn, opts={"compare_type": True, "include_object": include_object}
+                )
                 diff = compare_metadata(context, Base.metadata)
         finally:
             engine.dispose()
@@ -106,7 +121,9 @@ class TestDowngrade:
         upgrade(empty_url)
         downgrade(empty_url, "base")
         upgrade(empty_url)
-        assert table_names(empty_url) == MODEL_TABLES | {"alembic_version"}
+        assert table_names(empty_url) == MODEL_TABLES | {"alembic_version"} | engine_tables(
+            empty_url
+        )
         assert current_revision(empty_url) == head()
 
     def test_with_content(self, empty_url: str) -> None:
@@ -188,3 +205,33 @@ class TestUpgradeWithContent:
             engine.dispose()
         downgrade(empty_url, "0001")
         assert _counts(empty_url) == before
+
+    def test_articles_from_before_search_are_found_after_db_upgrade(
+        self, empty_url: str, tmp_path: Path
+    ) -> None:
+        """A store at 0002 has published articles but no index: ``khabar db upgrade`` builds
+        the index as well as the tables, and search finds the old article by its headline, its
+        tag and its author."""
+        upgrade(empty_url, "0001")
+        engine = create_db_engine(empty_url)
+        try:
+            with engine.begin() as conn:
+                for statement in _CONTENT_0001:
+                    conn.execute(text(statement))
+        finally:
+            engine.dispose()
+        upgrade(empty_url, "0002")
+
+        env = {"KHABAR_DATABASE_URL": empty_url, "KHABAR_MEDIA_DIR": str(tmp_path / "media")}
+        result = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
+
+        assert result.exit_code == 0, result.output
+        assert current_revision(empty_url) == head()
+        settings = Settings(
+            database_url=empty_url, base_url="http://testserver", media_dir=str(tmp_path / "media")
+        )
+        with TestClient(create_app(settings)) as api:
+            for q in ("جسر", "جسور", "سلمى"):
+                response = api.get("/v1/search", params={"q": q})
+                assert response.status_code == 200, response.text
+                assert [hit["id"] for hit in response.json()["items"]] == ["a1"], q

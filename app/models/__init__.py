@@ -12,6 +12,7 @@ from app.models.article import (
 from app.models.author import Author
 from app.models.base import Base
 from app.models.media import ArticleMedia, Media
+from app.models.search import ArticleSearch
 from app.models.section import Section, SectionPin
 from app.models.tag import Tag
 
@@ -21,6 +22,7 @@ __all__ = [
     "ArticleAuthor",
     "ArticleMedia",
     "ArticleRelated",
+    "ArticleSearch",
     "ArticleSection",
     "ArticleSlug",
     "ArticleTag",

@@ -57,6 +57,7 @@ from app.models import (
     Tag,
 )
 from app.models.base import JSONValue, UTCDateTime, utcnow
+from app.services import search_index as search_service
 from app.services import sections as section_service
 from app.services.pagination import decode_cursor, encode_cursor
 from app.services.slugs import checked_slug
@@ -288,7 +289,7 @@ def list_articles(
             # One upper bound for the index range: with both "<= now" and the cursor, SQLite
             # ranges over "<= now" and walks every newer row, so deep pages got slower.
             now = min(now, after[0])
-    query = _filtered(session, select(Article.id, order_column), filters, now=now)
+    query = filter_articles(session, select(Article.id, order_column), filters, now=now)
     if after is not None:
         query = query.where(tuple_(order_column, Article.id) < tuple_(*after))
     query = query.order_by(order_column.desc(), Article.id.desc()).limit(limit + 1)
@@ -322,7 +323,8 @@ def cards_by_ids(session: Session, ids: list[int], *, public: bool = False) -> l
     ]
 
 
-def _filtered(session: Session, query: Q, filters: ArticleFilters, *, now: datetime) -> Q:
+def filter_articles(session: Session, query: Q, filters: ArticleFilters, *, now: datetime) -> Q:
+    """``query`` (over Article) narrowed to what the filters and the visibility rule allow."""
     if filters.status is None:
         query = query.where(published(now))
     else:
@@ -524,6 +526,8 @@ def create_article(
     _apply_links(session, article, {k: v for k, v in data.items() if k not in in_row})
     _record_media(session, article)
     session.flush()
+    search_service.sync_article(session, article)
+    session.flush()
     return article
 
 
@@ -574,7 +578,8 @@ def update_article(
     session.flush()
     if media_changed:
         _record_media(session, article)
-        session.flush()
+    search_service.sync_article(session, article)
+    session.flush()
     return article
 
 
@@ -584,6 +589,7 @@ def delete_article(
     check_version(article, if_match, required=False)
     if key is not None and key.role == "writer" and article.status != "draft":
         raise Forbidden("Writers can delete drafts only.")
+    search_service.unindex_article(session, article)
     session.delete(article)
     session.flush()
 
@@ -596,6 +602,8 @@ def publish_article(
         _publish(article, utcnow())
         _touch(article, key)
         session.flush()
+        search_service.sync_article(session, article)
+        session.flush()
     return article
 
 
@@ -606,6 +614,8 @@ def unpublish_article(
     if article.status != "draft":
         article.status = "draft"
         _touch(article, key)
+        session.flush()
+        search_service.sync_article(session, article)
         session.flush()
     return article
 

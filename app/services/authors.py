@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, ValidationFailed, field_error
 from app.models import ArticleAuthor, Author, Media
+from app.services import search_index
 from app.services.pagination import decode_cursor, encode_cursor
 from app.services.slugs import checked_slug, slug_for_new
 from app.text.slugs import normalise_slug
@@ -63,6 +64,9 @@ def update_author(session: Session, *, author: Author, changes: dict[str, Any]) 
     if "avatar" in changes:
         author.avatar_media_id = _avatar_id(session, changes["avatar"])
     session.flush()
+    if changes.get("name") is not None:
+        search_index.sync_articles_of(session, author_id=author.id)  # bylines are searchable
+        session.flush()
     return author
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
-from app.models import Tag
+from app.models import ArticleTag, Tag
+from app.services import search_index
 from app.services.pagination import decode_cursor, encode_cursor
 from app.services.slugs import checked_slug, slug_for_new
 from app.text.slugs import normalise_slug
@@ -60,10 +61,16 @@ def update_tag(session: Session, *, tag: Tag, changes: dict[str, Any]) -> Tag:
     if "description" in changes:
         tag.description = changes["description"]
     session.flush()
+    if changes.get("name") is not None:
+        search_index.sync_articles_of(session, tag_id=tag.id)  # tag names are searchable
+        session.flush()
     return tag
 
 
 def delete_tag(session: Session, *, tag: Tag) -> None:
     """Deleting a tag takes it off every article (the links cascade)."""
+    tagged = list(session.scalars(select(ArticleTag.article_id).where(ArticleTag.tag_id == tag.id)))
     session.delete(tag)
+    session.flush()
+    search_index.sync_articles(session, tagged)
     session.flush()

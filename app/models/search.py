@@ -1,0 +1,30 @@
+"""The search index: one row per published article, holding the text pipeline's output
+(``app.text.search.index_text``) of each weighted part.
+
+The database indexes these rows with its own full-text engine, created by the migration rather
+than modelled here: on SQLite an FTS5 table ``article_fts`` kept in step by triggers, on
+PostgreSQL a generated ``tsvector`` column ``document`` with a GIN index. Writing this table is
+therefore all the application does to keep the index current, in the same transaction as the
+change that caused it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+
+
+class ArticleSearch(Base):
+    __tablename__ = "article_search"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+    headline: Mapped[str] = mapped_column(Text)
+    # Kicker, subheadline and summary.
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    # Tag and author names.
+    extra: Mapped[str] = mapped_column(Text)

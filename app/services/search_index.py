@@ -1,0 +1,101 @@
+"""Keeping the search index in step with the articles: one ``article_search`` row per published
+article, holding the text pipeline's output of each weighted part (see ``app.models.search``).
+Called by the article service in the same transaction as each change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.models import Article, ArticleAuthor, ArticleSearch, ArticleTag, Author, Tag
+from app.text import html as body_text
+from app.text import search as pipeline
+
+
+def document(session: Session, article: Article) -> dict[str, str]:
+    """The index row of an article: each weighted part through the pipeline."""
+    tags = session.scalars(
+        select(Tag.name)
+        .join(ArticleTag, ArticleTag.tag_id == Tag.id)
+        .where(ArticleTag.article_id == article.id)
+    )
+    authors = session.scalars(
+        select(Author.name)
+        .join(ArticleAuthor, ArticleAuthor.author_id == Author.id)
+        .where(ArticleAuthor.article_id == article.id)
+    )
+    summary = "\n".join(filter(None, (article.kicker, article.subheadline, article.summary)))
+    return {
+        "headline": pipeline.index_text(article.headline),
+        "summary": pipeline.index_text(summary),
+        "body": pipeline.index_text(body_text.plain_text(article.body)),
+        "extra": pipeline.index_text("\n".join([*tags, *authors])),
+    }
+
+
+def sync_article(session: Session, article: Article) -> None:
+    """Index the article if it is published, take it out of the index if not."""
+    row = session.get(ArticleSearch, article.id)
+    if article.status != "published":
+        if row is not None:
+            session.delete(row)
+        return
+    values = document(session, article)
+    if row is None:
+        session.add(ArticleSearch(article_id=article.id, **values))
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+
+
+def unindex_article(session: Session, article: Article) -> None:
+    # Explicit rather than left to ON DELETE CASCADE: SQLite's FTS5 table learns of a removed
+    # row through the trigger on this table.
+    session.execute(delete(ArticleSearch).where(ArticleSearch.article_id == article.id))
+
+
+def sync_articles_of(
+    session: Session, *, tag_id: int | None = None, author_id: int | None = None
+) -> None:
+    """Index again the articles of a tag or author whose name changed."""
+    if tag_id is not None:
+        ids = select(ArticleTag.article_id).where(ArticleTag.tag_id == tag_id)
+    else:
+        ids = select(ArticleAuthor.article_id).where(ArticleAuthor.author_id == author_id)
+    sync_articles(session, list(session.scalars(ids)))
+
+
+def sync_articles(session: Session, ids: list[int]) -> None:
+    for article in session.scalars(
+        select(Article).where(Article.id.in_(ids), Article.status == "published")
+    ):
+        sync_article(session, article)
+
+
+def reindex(session: Session, *, batch: int = 500) -> tuple[int, Iterator[int]]:
+    """Rebuild the whole index: (how many articles, an iterator of progress steps)."""
+    session.execute(delete(ArticleSearch))
+    ids = list(
+        session.scalars(
+            select(Article.id).where(Article.status == "published").order_by(Article.id)
+        )
+    )
+
+    def steps() -> Iterator[int]:
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            for article in session.scalars(select(Article).where(Article.id.in_(chunk))):
+                session.add(ArticleSearch(article_id=article.id, **document(session, article)))
+            session.flush()
+            yield len(chunk)
+
+    return len(ids), steps()
+
+
+def index_is_missing(session: Session) -> bool:
+    """Published articles exist but none is indexed (a store from before search)."""
+    indexed = session.scalar(select(ArticleSearch.article_id).limit(1))
+    published = session.scalar(select(Article.id).where(Article.status == "published").limit(1))
+    return indexed is None and published is not None
