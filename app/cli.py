@@ -1,4 +1,4 @@
-"""The ``khabar`` command: serve, db upgrade, demo, keys."""
+"""The ``khabar`` command: serve, db upgrade, demo, reindex, keys."""
 
 from __future__ import annotations
 
@@ -58,6 +58,23 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     settings = get_settings()
     upgrade(settings.database_url, revision)
     console.print(f"[green]Database is at {revision}[/green]")
+    if revision == "head":
+        _index_if_missing(settings.database_url)
+
+
+def _index_if_missing(url: str) -> None:
+    """A store that had articles before search existed gets its index on upgrade."""
+    from app.services import search_index
+
+    database = Database(url)
+    try:
+        with database.session() as session:
+            missing = search_index.index_is_missing(session)
+    finally:
+        database.dispose()
+    if missing:
+        console.print("The search index is empty but there are published articles:")
+        reindex()
 
 
 @db_cli.command("downgrade")
@@ -96,6 +113,28 @@ def demo(
         console.print(f"[green]Loaded demo content: {loaded} articles[/green]")
     else:
         console.print("The store has content already: demo not loaded.")
+
+
+@cli.command()
+def reindex() -> None:
+    """Rebuild the search index from every published article (one transaction)."""
+    from rich.progress import Progress
+
+    from app.services import search_index
+
+    settings = get_settings()
+    database = Database(settings.database_url)
+    try:
+        with database.session(write=True) as session:
+            total, steps = search_index.reindex(session)
+            with Progress(console=console, transient=False) as progress:
+                task = progress.add_task("Indexing articles", total=total)
+                for done in steps:
+                    progress.advance(task, done)
+            session.commit()
+    finally:
+        database.dispose()
+    console.print(f"[green]Indexed {total} published articles[/green]")
 
 
 @keys_cli.command("create")

@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     section_front_latest: int = Field(
         default=20, description="How many latest articles a section front lists after its pins."
     )
+    search_recency_weight: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="How much a story's age lowers its search score: 0 = not at all.",
+    )
+    search_half_life_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="Age (days) at which the recency part of a search score has halved.",
+    )
     media_dir: str = Field(
         default="./var/media",
         description="Where uploaded originals and rendered renditions are stored.",

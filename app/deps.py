@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -14,6 +15,7 @@ from app.config import Settings
 from app.db import Database
 from app.errors import Forbidden, Unauthorized
 from app.models import ApiKey
+from app.schemas.common import LANG_PATTERN
 from app.services import keys as key_service
 
 bearer = HTTPBearer(
@@ -126,3 +128,11 @@ CursorQuery = Annotated[
     str | None,
     Query(max_length=500, description="Opaque cursor from the previous page's `next_cursor`."),
 ]
+LangQuery = Annotated[str | None, Query(pattern=LANG_PATTERN, max_length=16)]
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A query's datetime in UTC; one without an offset is taken as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -21,7 +21,7 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import KhabarError
 from app.head import HeadAsGet
-from app.routers import articles, authors, media, root, sections, tags
+from app.routers import articles, authors, media, root, search, sections, tags
 from app.schemas.common import PROBLEM_MEDIA, FieldError, Problem
 from app.services.storage import open_storage
 
@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.storage = open_storage(settings)
     install_error_handlers(app)
     app.add_middleware(HeadAsGet)
-    for module in (root, articles, sections, tags, authors, media):
+    for module in (root, articles, sections, tags, authors, media, search):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -14,12 +14,14 @@ from app.config import Settings
 from app.deps import (
     CursorQuery,
     EditorKey,
+    LangQuery,
     LimitDep,
     OptionalKey,
     SessionDep,
     SettingsDep,
     WriterKey,
     WriteSessionDep,
+    as_utc,
 )
 from app.errors import BadRequest, Forbidden, NotFound, Unauthorized, field_error
 from app.models import Article
@@ -35,7 +37,7 @@ from app.schemas.articles import (
     ArticleReadFields,
     ArticleUpdate,
 )
-from app.schemas.common import LANG_PATTERN, SLUG_MAX, problem_responses
+from app.schemas.common import SLUG_MAX, problem_responses
 from app.services import articles as article_service
 from app.services.articles import ArticleFilters, Full
 
@@ -50,7 +52,6 @@ FieldsQuery = Annotated[
         "`id` is always included.",
     ),
 ]
-LangQuery = Annotated[str | None, Query(pattern=LANG_PATTERN, max_length=16)]
 IfMatch = Annotated[
     str | None,
     Header(
@@ -71,12 +72,6 @@ def _fields(fields: str | None, allowed: frozenset[str]) -> set[str] | None:
             errors=[field_error(["query", "fields"], f"unknown field {n}") for n in unknown],
         )
     return wanted | {"id"}
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _read(
@@ -145,8 +140,8 @@ def list_articles(
         tag=tag,
         author=author,
         lang=lang,
-        since=_utc(since),
-        until=_utc(until),
+        since=as_utc(since),
+        until=as_utc(until),
         status=status,
     )
     rows, next_cursor = article_service.list_articles(

@@ -17,11 +17,13 @@ from app.schemas.articles import (
 )
 from app.schemas.authors import AuthorLinks, AuthorRead
 from app.schemas.media import Focal, ImageRead, MediaLinks, MediaRead
+from app.schemas.search import SearchHit, SectionFacet
 from app.schemas.sections import SectionLinks, SectionName, SectionRead
 from app.schemas.tags import TagLinks, TagRead
 from app.services import imaging
 from app.services.articles import Byline, Card, Full, Linked, SectionLink, TagLink
 from app.services.media import rendition_token
+from app.services.search import Hit, SectionCount
 from app.text.arabic import direction
 from app.text.html import Figure, render_html
 
@@ -333,6 +335,26 @@ class Presenter:
             created_at=article.created_at,
             scheduled_at=article.scheduled_at,
             version=article.version,
+        )
+
+    # Search ------------------------------------------------------------------------------
+
+    def hit(self, hit: Hit) -> SearchHit:
+        return SearchHit(
+            **self._card_fields(hit.card),
+            score=hit.score,
+            headline_html=hit.headline_html,
+            snippet_html=hit.snippet_html,
+        )
+
+    def section_facet(self, count: SectionCount) -> SectionFacet:
+        lang = self.section_lang(count.section)
+        return SectionFacet(
+            slug=count.section.slug,
+            name=count.section.names[lang],
+            lang=lang,
+            dir=direction(lang),
+            count=count.count,
         )
 
 
