@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
 from app.cli import cli
 from app.config import Settings
+from app.db import create_db_engine
 from app.main import create_app
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "app" / "demo" / "content.json"
@@ -187,6 +189,85 @@ class TestKeysRevoke:
         result = khabar("keys", "revoke", "deadbeef")
         assert result.exit_code == 1
         assert "deadbeef" in result.output
+
+
+def publish_articles(api: TestClient, token: str) -> None:
+    """A published article about a flood, and a draft about one."""
+    for status in ("published", "draft"):
+        made = api.post(
+            "/v1/articles",
+            json={"headline": f"فيضان النهر يغمر الحقول ({status})", "status": status},
+            headers=bearer(token),
+        )
+        assert made.status_code == 201, made.text
+
+
+def wipe_search_index(database_url: str) -> None:
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM article_search"))
+    finally:
+        engine.dispose()
+
+
+def search_hits(api: TestClient, q: str) -> list[str]:
+    response = api.get("/v1/search", params={"q": q})
+    assert response.status_code == 200, response.text
+    return [hit["headline"] for hit in response.json()["items"]]
+
+
+class TestReindex:
+    def test_restores_a_wiped_index(
+        self, khabar: Khabar, migrated: None, api: TestClient, database_url: str
+    ) -> None:
+        token, _prefix = create_key(khabar)
+        publish_articles(api, token)
+        wipe_search_index(database_url)
+        assert search_hits(api, "فيضان") == []
+
+        result = khabar("reindex")
+
+        assert result.exit_code == 0, result.output
+        assert "Indexed 1 published articles" in result.stdout
+        assert search_hits(api, "فيضان") == ["فيضان النهر يغمر الحقول (published)"]
+
+    def test_twice_is_fine(self, khabar: Khabar, migrated: None, api: TestClient) -> None:
+        token, _prefix = create_key(khabar)
+        publish_articles(api, token)
+        assert khabar("reindex").exit_code == 0
+        assert khabar("reindex").exit_code == 0
+        assert search_hits(api, "الحقول") == ["فيضان النهر يغمر الحقول (published)"]
+
+    def test_empty_store(self, khabar: Khabar, migrated: None) -> None:
+        result = khabar("reindex")
+        assert result.exit_code == 0, result.output
+        assert "Indexed 0 published articles" in result.stdout
+
+
+class TestDbUpgradeIndexes:
+    def test_fills_an_empty_index(
+        self, khabar: Khabar, migrated: None, api: TestClient, database_url: str
+    ) -> None:
+        token, _prefix = create_key(khabar)
+        publish_articles(api, token)
+        wipe_search_index(database_url)
+
+        result = khabar("db", "upgrade")
+
+        assert result.exit_code == 0, result.output
+        assert "search index is empty" in result.stdout
+        assert search_hits(api, "فيضان") == ["فيضان النهر يغمر الحقول (published)"]
+
+    def test_leaves_a_filled_index_alone(
+        self, khabar: Khabar, migrated: None, api: TestClient
+    ) -> None:
+        token, _prefix = create_key(khabar)
+        publish_articles(api, token)
+        result = khabar("db", "upgrade")
+        assert result.exit_code == 0, result.output
+        assert "Indexed" not in result.stdout
+        assert search_hits(api, "فيضان") == ["فيضان النهر يغمر الحقول (published)"]
 
 
 class TestDemo:

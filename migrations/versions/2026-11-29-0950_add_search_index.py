@@ -53,13 +53,17 @@ _SQLITE_DOWN = [
 ]
 
 # PostgreSQL: the 'simple' configuration only lowercases and splits, which is what pipeline
-# output needs; weights A (headline) > B (summary, tags, authors) > C (body).
+# output needs; weights A (headline) > B (summary, tags, authors) > C (body). Concatenated
+# tsvectors number their words on from each other, so a phrase could run from the last word of
+# the headline into the summary: a separator lexeme between the parts ("_", which the pipeline
+# never produces) keeps them one position apart, as FTS5's separate columns are.
+_GAP = "|| '_:1'::tsvector ||"
 _POSTGRES_UP = [
-    """ALTER TABLE article_search ADD COLUMN document tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('simple', headline), 'A')
-        || setweight(to_tsvector('simple', summary), 'B')
-        || setweight(to_tsvector('simple', extra), 'B')
-        || setweight(to_tsvector('simple', body), 'C')
+    f"""ALTER TABLE article_search ADD COLUMN document tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', headline), 'A') {_GAP}
+        setweight(to_tsvector('simple', summary), 'B') {_GAP}
+        setweight(to_tsvector('simple', extra), 'B') {_GAP}
+        setweight(to_tsvector('simple', body), 'C')
     ) STORED""",
     "CREATE INDEX ix_article_search_document ON article_search USING gin (document)",
 ]
