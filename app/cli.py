@@ -59,21 +59,25 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     upgrade(settings.database_url, revision)
     console.print(f"[green]Database is at {revision}[/green]")
     if revision == "head":
-        _index_if_missing(settings.database_url)
+        _index_if_stale(settings.database_url)
 
 
-def _index_if_missing(url: str) -> None:
-    """A store that had articles before search existed gets its index on upgrade."""
+def _index_if_stale(url: str) -> None:
+    """A store from before search, or indexed by another version of the text pipeline (its
+    rules or its variant and protected-word tables), is indexed again on upgrade."""
     from app.services import search_index
 
     database = Database(url)
     try:
-        with database.session() as session:
-            missing = search_index.index_is_missing(session)
+        with database.session(write=True) as session:
+            stale = search_index.index_is_stale(session)
+            if not stale:
+                search_index.record_version(session)
+                session.commit()
     finally:
         database.dispose()
-    if missing:
-        console.print("The search index is empty but there are published articles:")
+    if stale:
+        console.print("The search index is empty or out of date (the text pipeline changed):")
         reindex()
 
 

@@ -269,6 +269,29 @@ class TestDbUpgradeIndexes:
         assert "Indexed" not in result.stdout
         assert search_hits(api, "فيضان") == ["فيضان النهر يغمر الحقول (published)"]
 
+    def test_indexes_again_when_the_pipeline_changed(
+        self, khabar: Khabar, migrated: None, api: TestClient, database_url: str
+    ) -> None:
+        token, _prefix = create_key(khabar)
+        publish_articles(api, token)
+        assert khabar("db", "upgrade").exit_code == 0  # records the pipeline's version
+        # As if the rows had been made by an older pipeline that spelled the word otherwise.
+        engine = create_db_engine(database_url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE article_search SET headline = 'old', body = 'old'"))
+                conn.execute(text("UPDATE search_state SET value = 'an-older-pipeline'"))
+        finally:
+            engine.dispose()
+        assert search_hits(api, "فيضان") == []
+
+        result = khabar("db", "upgrade")
+
+        assert result.exit_code == 0, result.output
+        assert "out of date" in result.stdout
+        assert search_hits(api, "فيضان") == ["فيضان النهر يغمر الحقول (published)"]
+        assert "Indexed" not in khabar("db", "upgrade").stdout
+
 
 class TestDemo:
     @pytest.fixture(autouse=True)

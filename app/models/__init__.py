@@ -12,7 +12,7 @@ from app.models.article import (
 from app.models.author import Author
 from app.models.base import Base
 from app.models.media import ArticleMedia, Media
-from app.models.search import ArticleSearch
+from app.models.search import ArticleSearch, SearchState
 from app.models.section import Section, SectionPin
 from app.models.tag import Tag
 
@@ -29,6 +29,7 @@ __all__ = [
     "Author",
     "Base",
     "Media",
+    "SearchState",
     "Section",
     "SectionPin",
     "Tag",

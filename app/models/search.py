@@ -10,7 +10,7 @@ change that caused it.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -28,3 +28,14 @@ class ArticleSearch(Base):
     body: Mapped[str] = mapped_column(Text)
     # Tag and author names.
     extra: Mapped[str] = mapped_column(Text)
+
+
+class SearchState(Base):
+    """Facts about the index as a whole: ``pipeline_version`` is the text pipeline's version
+    the stored terms were made with (``app.text.search.PIPELINE_VERSION``); when the pipeline
+    or its tables change, ``khabar db upgrade`` indexes again."""
+
+    __tablename__ = "search_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

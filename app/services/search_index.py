@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.models import Article, ArticleAuthor, ArticleSearch, ArticleTag, Author, Tag
+from app.models import Article, ArticleAuthor, ArticleSearch, ArticleTag, Author, SearchState, Tag
 from app.text import html as body_text
 from app.text import search as pipeline
 
@@ -90,12 +90,37 @@ def reindex(session: Session, *, batch: int = 500) -> tuple[int, Iterator[int]]:
                 session.add(ArticleSearch(article_id=article.id, **document(session, article)))
             session.flush()
             yield len(chunk)
+        record_version(session)
+        session.flush()
 
     return len(ids), steps()
 
 
-def index_is_missing(session: Session) -> bool:
-    """Published articles exist but none is indexed (a store from before search)."""
-    indexed = session.scalar(select(ArticleSearch.article_id).limit(1))
+def index_is_stale(session: Session) -> bool:
+    """Whether the index must be built again: published articles exist but none is indexed (a
+    store from before search), or the stored terms were made by another version of the text
+    pipeline (its rules, or its variant and protected-word tables)."""
     published = session.scalar(select(Article.id).where(Article.status == "published").limit(1))
-    return indexed is None and published is not None
+    if published is None:
+        return False
+    if session.scalar(select(ArticleSearch.article_id).limit(1)) is None:
+        return True
+    stored = _stored_version(session)
+    # No version yet: the rows were written by this code as articles were saved.
+    return stored is not None and stored != pipeline.PIPELINE_VERSION
+
+
+def _stored_version(session: Session) -> str | None:
+    state = session.get(SearchState, VERSION_KEY)
+    return state.value if state is not None else None
+
+
+def record_version(session: Session) -> None:
+    state = session.get(SearchState, VERSION_KEY)
+    if state is None:
+        session.add(SearchState(name=VERSION_KEY, value=pipeline.PIPELINE_VERSION))
+    else:
+        state.value = pipeline.PIPELINE_VERSION
+
+
+VERSION_KEY = "pipeline_version"

@@ -1,4 +1,4 @@
-"""add search index: article_search, with FTS5 (SQLite) or a tsvector + GIN (PostgreSQL)
+"""add search index: article_search, with FTS5 (SQLite) or a tsvector + GIN (PostgreSQL), and search_state
 
 Revision ID: 0003
 Revises: 0002
@@ -85,6 +85,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("article_id", name=op.f("pk_article_search")),
     )
+    op.create_table(
+        "search_state",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_search_state")),
+    )
     statements = _SQLITE_UP if op.get_bind().dialect.name == "sqlite" else _POSTGRES_UP
     for statement in statements:
         op.execute(statement)
@@ -94,4 +100,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for statement in _SQLITE_DOWN:
             op.execute(statement)
+    op.drop_table("search_state")
     op.drop_table("article_search")
