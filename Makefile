@@ -28,8 +28,17 @@ run: $(VENV)/.run-installed
 test: $(VENV)/.dev-installed
 	$(BIN)/pytest -n 2 $(ARGS)
 
+# `make bench` runs the HTTP benchmark; `make bench search` runs bench/search.py instead
+# (a suite named after `bench` is a goal of its own, which does nothing by itself).
+BENCH_SUITES := search
+BENCH_SUITE := $(firstword $(filter $(BENCH_SUITES),$(MAKECMDGOALS)))
+.PHONY: $(BENCH_SUITES)
+
 bench: $(VENV)/.dev-installed
-	$(BIN)/python -m bench $(ARGS)
+	$(BIN)/python -m bench$(if $(BENCH_SUITE),.$(BENCH_SUITE)) $(ARGS)
+
+$(BENCH_SUITES):
+	@$(if $(filter bench,$(MAKECMDGOALS)),:,echo "$@ is a benchmark suite: make bench $@")
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
