@@ -15,7 +15,7 @@ from app.config import Settings
 from app.db import Database
 from app.errors import Forbidden, Unauthorized
 from app.models import ApiKey
-from app.schemas.common import LANG_PATTERN
+from app.schemas.common import LANG_PATTERN, SLUG_MAX
 from app.services import keys as key_service
 
 bearer = HTTPBearer(
@@ -129,6 +129,15 @@ CursorQuery = Annotated[
     Query(max_length=500, description="Opaque cursor from the previous page's `next_cursor`."),
 ]
 LangQuery = Annotated[str | None, Query(pattern=LANG_PATTERN, max_length=16)]
+# The article filters that lists, search and (later) feeds share.
+SectionQuery = Annotated[
+    str | None,
+    Query(max_length=SLUG_MAX, description="Section slug; includes its sub-sections."),
+]
+TagQuery = Annotated[str | None, Query(max_length=SLUG_MAX, description="Tag slug.")]
+AuthorQuery = Annotated[str | None, Query(max_length=SLUG_MAX, description="Author slug.")]
+SinceQuery = Annotated[datetime | None, Query(description="Published at or after (ISO 8601).")]
+UntilQuery = Annotated[datetime | None, Query(description="Published before (ISO 8601).")]
 
 
 def as_utc(value: datetime | None) -> datetime | None:

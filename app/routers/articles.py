@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -12,13 +11,18 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.deps import (
+    AuthorQuery,
     CursorQuery,
     EditorKey,
     LangQuery,
     LimitDep,
     OptionalKey,
+    SectionQuery,
     SessionDep,
     SettingsDep,
+    SinceQuery,
+    TagQuery,
+    UntilQuery,
     WriterKey,
     WriteSessionDep,
     as_utc,
@@ -111,17 +115,12 @@ def list_articles(
     key: OptionalKey,
     limit: LimitDep,
     cursor: CursorQuery = None,
-    section: Annotated[
-        str | None,
-        Query(max_length=SLUG_MAX, description="Section slug; includes its sub-sections."),
-    ] = None,
-    tag: Annotated[str | None, Query(max_length=SLUG_MAX, description="Tag slug.")] = None,
-    author: Annotated[str | None, Query(max_length=SLUG_MAX, description="Author slug.")] = None,
+    section: SectionQuery = None,
+    tag: TagQuery = None,
+    author: AuthorQuery = None,
     lang: LangQuery = None,
-    since: Annotated[
-        datetime | None, Query(description="Published at or after (ISO 8601).")
-    ] = None,
-    until: Annotated[datetime | None, Query(description="Published before (ISO 8601).")] = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
     status: Annotated[
         str | None,
         Query(

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from app.deps import (
+    AuthorQuery,
     CursorQuery,
     LangQuery,
     LimitDep,
     OptionalKey,
+    SectionQuery,
     SessionDep,
     SettingsDep,
+    SinceQuery,
+    TagQuery,
+    UntilQuery,
     as_utc,
 )
 from app.responses import json_response, page_links
 from app.routers.present import presenter
-from app.schemas.common import SLUG_MAX, problem_responses
+from app.schemas.common import problem_responses
 from app.schemas.search import SearchFacets, SearchResults
 from app.services import search as search_service
 from app.services.articles import ArticleFilters
@@ -50,17 +54,12 @@ def search(
         ),
     ],
     cursor: CursorQuery = None,
-    section: Annotated[
-        str | None,
-        Query(max_length=SLUG_MAX, description="Section slug; includes its sub-sections."),
-    ] = None,
-    tag: Annotated[str | None, Query(max_length=SLUG_MAX, description="Tag slug.")] = None,
-    author: Annotated[str | None, Query(max_length=SLUG_MAX, description="Author slug.")] = None,
+    section: SectionQuery = None,
+    tag: TagQuery = None,
+    author: AuthorQuery = None,
     lang: LangQuery = None,
-    since: Annotated[
-        datetime | None, Query(description="Published at or after (ISO 8601).")
-    ] = None,
-    until: Annotated[datetime | None, Query(description="Published before (ISO 8601).")] = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
 ) -> Response:
     """Best first: relevance (headline above summary, tags and authors above body) times a
     recency boost. Only published articles are ever found, with or without a key."""
