@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -129,6 +129,13 @@ CursorQuery = Annotated[
     Query(max_length=500, description="Opaque cursor from the previous page's `next_cursor`."),
 ]
 LangQuery = Annotated[str | None, Query(pattern=LANG_PATTERN, max_length=16)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="The ETag (or version) you last read; a stale one gets 412.",
+    ),
+]
 # The article filters that lists, search and (later) feeds share.
 SectionQuery = Annotated[
     str | None,

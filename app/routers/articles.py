@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from app.deps import (
     AuthorQuery,
     CursorQuery,
     EditorKey,
+    IfMatch,
     LangQuery,
     LimitDep,
     OptionalKey,
@@ -54,13 +55,6 @@ FieldsQuery = Annotated[
         max_length=1000,
         description="Comma-separated fields to return (sparse output), e.g. `id,headline,slug`. "
         "`id` is always included.",
-    ),
-]
-IfMatch = Annotated[
-    str | None,
-    Header(
-        max_length=200,
-        description="The ETag (or version) you last read; a stale one gets 412.",
     ),
 ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from app.deps import (
     CursorQuery,
     DbDep,
     EditorKey,
+    IfMatch,
     LimitDep,
     OptionalKey,
     SessionDep,
@@ -44,10 +45,6 @@ from app.uploads import receive_upload
 router = APIRouter(prefix="/v1/media", tags=["media"])
 
 MediaId = Annotated[str, Path(max_length=32, description="The media item's id.")]
-IfMatch = Annotated[
-    str | None,
-    Header(max_length=200, description="The ETag (or version) you last read; stale gets 412."),
-]
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 _UPLOAD_BODY = {
