@@ -66,7 +66,8 @@ _PILLOW_NAMES = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "av
 _OUR_NAMES = {"MPO": "jpeg", **{pillow: ours for ours, pillow in _PILLOW_NAMES.items()}}
 _OPEN_FORMATS = [_PILLOW_NAMES[name] for name in FORMATS]
 _LABELS = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "gif": "GIF", "avif": "AVIF"}
-_EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "avif": "avif"}
+# File name extension of each format, for stored originals and cached renditions alike.
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "gif": "gif", "avif": "avif"}
 # Formats that can carry transparency: their renditions default to WebP, as JPEG has no alpha.
 _MAY_HAVE_ALPHA = {"png", "webp", "gif", "avif"}
 
@@ -136,7 +137,7 @@ class Rendition:
                 fx, fy = _thousandths(focal)
                 parts.append(f"f{fx}x{fy}")
         parts.append(f"q{self.quality}")
-        return "-".join(parts) + "." + _EXTENSIONS[self.format]
+        return "-".join(parts) + "." + EXTENSIONS[self.format]
 
 
 # -- Uploads -------------------------------------------------------------------------------

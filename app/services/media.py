@@ -132,7 +132,7 @@ def create_media(
         with open(handle, "wb"):
             pass
         original = imaging.ingest(upload.path, cleaned, max_pixels=max_pixels)
-        storage_key = f"originals/{public_id}.{_EXTENSIONS[original.format]}"
+        storage_key = f"originals/{public_id}.{imaging.EXTENSIONS[original.format]}"
         storage.put_file(storage_key, cleaned)
     finally:
         cleaned.unlink(missing_ok=True)
@@ -177,9 +177,6 @@ def create_media(
             raise
         return winner, False
     return media, True
-
-
-_EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "gif": "gif", "avif": "avif"}
 
 
 def _texts(lang: str, value: str | None) -> dict[str, str]:
