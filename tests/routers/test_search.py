@@ -12,7 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from app.config import Settings
 from app.db import Database
+from app.main import create_app
 from app.models import Article
 from tests.assertions import Key, assert_problem
 from tests.factories import create_article, create_author, create_section, create_tag
@@ -280,6 +282,20 @@ class TestRanking:
         hits = search(client, "فيضان")["items"]
         assert [hit["id"] for hit in hits] == [recent["id"], old["id"]]
         assert hits[0]["score"] > hits[1]["score"] > 0
+
+    def test_recency_weight_zero_ignores_age(
+        self, client: TestClient, editor: Key, database: Database, settings: Settings
+    ) -> None:
+        recent = make(client, editor, "فيضان في الوادي", body="الأهالي يغادرون")
+        old = make(client, editor, "فيضان في الوادي", body="الأهالي يغادرون")
+        make(client, editor, UNRELATED)
+        set_published_at(database, recent["id"], days_ago(1))
+        set_published_at(database, old["id"], days_ago(400))
+        untuned = settings.model_copy(update={"search_recency_weight": 0.0})
+        with TestClient(create_app(untuned, database=database)) as plain:
+            hits = search(plain, "فيضان")["items"]
+        assert {hit["id"] for hit in hits} == {recent["id"], old["id"]}
+        assert hits[0]["score"] == pytest.approx(hits[1]["score"])
 
 
 class TestFilters:
