@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Connection, Table, create_engine, event, func, insert, select
@@ -153,7 +154,7 @@ def generate(path: Path, *, articles: int, seed: int, console: Console) -> Datas
     ar_text = TextPool(rng, "ar")
     en_text = TextPool(rng, "en")
     now = datetime.now(UTC).replace(microsecond=0)
-    engine = _bulk_engine(url)
+    engine = bulk_engine(url)
     words_total = html_bytes_total = 0
     try:
         with engine.begin() as conn, _progress(console) as progress:
@@ -198,23 +199,21 @@ def generate(path: Path, *, articles: int, seed: int, console: Console) -> Datas
     )
 
 
-def _bulk_engine(url: str) -> Engine:
-    """An engine for loading only: no journal, no fsync, a large page cache.
+def bulk_engine(url: str) -> Engine:
+    """An engine for loading only. JSON is stored as the app's engine stores it (UTF-8 by
+    orjson, not \\uXXXX-escaped). On SQLite: no journal, no fsync, a large page cache — a crash
+    half way leaves a broken file, which is deleted and rebuilt anyway; in exchange each page is
+    written once instead of once to the WAL and once more at checkpoint."""
+    engine = create_engine(url, json_serializer=lambda value: orjson.dumps(value).decode("utf-8"))
+    if engine.dialect.name == "sqlite":
 
-    A crash half way leaves a broken file, which is deleted and rebuilt anyway; in exchange
-    each page is written once instead of once to the WAL and once more at checkpoint. JSON
-    columns are serialised by SQLAlchemy's default ``json.dumps``, exactly as the app's engine
-    stores them.
-    """
-    engine = create_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=OFF")
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB
-        cursor.close()
+        @event.listens_for(engine, "connect")
+        def on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=OFF")
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB
+            cursor.close()
 
     return engine
 

@@ -37,7 +37,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -59,6 +58,7 @@ from app.text.html import render_html
 from app.text.reading import count_words, reading_time_minutes
 from app.text.slugs import slugify
 from bench import report, search_queries
+from bench.dataset import bulk_engine
 from bench.servers import ROOT
 
 CORPUS = ROOT.parent / "shared" / "data" / "arabic-news-sample.jsonl"
@@ -173,23 +173,6 @@ def postgres_store(url: str, *, keep: bool) -> Iterator[str]:
         admin.dispose()
 
 
-def _bulk_engine(url: str) -> Engine:
-    """For loading: SQLite without journal or fsync (a broken file is rebuilt anyway); JSON
-    stored as the app stores it (UTF-8, not \\uXXXX-escaped)."""
-    engine = create_engine(url, json_serializer=lambda value: orjson.dumps(value).decode("utf-8"))
-    if engine.dialect.name == "sqlite":
-
-        @event.listens_for(engine, "connect")
-        def on_connect(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=OFF")
-            cursor.execute("PRAGMA synchronous=OFF")
-            cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB
-            cursor.close()
-
-    return engine
-
-
 def _table(model: type[Any]) -> SQLTable:
     table: SQLTable = model.__table__
     return table
@@ -226,7 +209,7 @@ def generate(
     step = SPAN.total_seconds() / articles
     slots = list(range(articles))
     rng.shuffle(slots)
-    engine = _bulk_engine(url)
+    engine = bulk_engine(url)
     public_ids: set[str] = set()
     sections: dict[str, int] = {}
     body_bytes = 0
