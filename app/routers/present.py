@@ -313,7 +313,7 @@ class Presenter:
                 alt=block.get("alt"),
             )
             figures[len(blocks)] = self.figure(image)
-            blocks.append({**block, "image": image.model_dump(mode="json")})
+            blocks.append({**block, "image": image})  # a model: validated once, not dumped
         return blocks, render_html(blocks, figures)
 
     def article(self, full: Full) -> ArticleRead:
