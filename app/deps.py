@@ -115,6 +115,21 @@ def require_role(*roles: str) -> Callable[[ApiKey | None], Coroutine[None, None,
 
 WriterKey = Annotated[ApiKey, Depends(require_role("admin", "editor", "writer"))]
 EditorKey = Annotated[ApiKey, Depends(require_role("admin", "editor"))]
+AdminKey = Annotated[ApiKey, Depends(require_role("admin"))]
+
+# The roles that work on content and so may see what is not public yet. A partner key reads
+# what the public reads (plus embargoed articles when granted); its responses are still private.
+NEWSROOM_ROLES = frozenset({"admin", "editor", "writer"})
+
+
+def sees_drafts(key: ApiKey | None) -> bool:
+    """Whether this caller may see unpublished content (drafts, scheduled, archived, trash)."""
+    return key is not None and key.role in NEWSROOM_ROLES
+
+
+def sees_embargo(key: ApiKey | None) -> bool:
+    """Whether this caller may read embargoed articles ahead of their time."""
+    return sees_drafts(key) or (key is not None and key.has_scope("embargo"))
 
 
 async def page_limit(

@@ -15,17 +15,21 @@ from app.models.media import ArticleMedia, Media
 from app.models.search import ArticleSearch, SearchState
 from app.models.section import Section, SectionPin
 from app.models.tag import Tag
+from app.models.workflow import AppSecret, ArticleRevision, AuditEvent
 
 __all__ = [
     "ApiKey",
+    "AppSecret",
     "Article",
     "ArticleAuthor",
     "ArticleMedia",
     "ArticleRelated",
+    "ArticleRevision",
     "ArticleSearch",
     "ArticleSection",
     "ArticleSlug",
     "ArticleTag",
+    "AuditEvent",
     "Author",
     "Base",
     "Media",

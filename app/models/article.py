@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONValue, utcnow
 
-STATUSES = ("draft", "scheduled", "published", "archived")
+# "trashed" is the trash: restorable (as a draft) until an admin purges it.
+STATUSES = ("draft", "scheduled", "published", "archived", "trashed")
 
 
 class Article(Base):
@@ -25,6 +26,7 @@ class Article(Base):
         Index("ix_article_status_published", "status", "published_at", "id"),
         Index("ix_article_section_published", "primary_section_id", "status", "published_at"),
         Index("ix_article_status_created", "status", "created_at", "id"),
+        Index("ix_article_status_scheduled", "status", "scheduled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +59,11 @@ class Article(Base):
     published_at: Mapped[datetime | None]
     first_published_at: Mapped[datetime | None]
     scheduled_at: Mapped[datetime | None]
+    # A scheduled article shared ahead with partners granted "embargo" (not with the public).
+    embargo: Mapped[bool] = mapped_column(Boolean, default=False)
+    trashed_at: Mapped[datetime | None]
+    # Public corrections, oldest first: [{"at": ISO 8601, "note": text}].
+    corrections: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_key_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_key.id", ondelete="SET NULL")
