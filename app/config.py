@@ -6,7 +6,7 @@ build their own.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,6 +55,25 @@ class Settings(BaseSettings):
         default=50_000_000,
         description="Largest image accepted, in pixels (width × height): the decompression-bomb"
         " guard.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs preview tokens. Unset, the server makes a random one on first use "
+        "and keeps it in the database, so every process shares it.",
+    )
+    preview_ttl: int = Field(
+        default=3600, ge=60, description="Default lifetime of a preview token (s)."
+    )
+    preview_max_ttl: int = Field(
+        default=7 * 24 * 3600,
+        ge=60,
+        description="Longest lifetime a preview token may ask for (s).",
+    )
+    scheduler_interval: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often (s) each server process looks for scheduled articles that are "
+        "due; 0 turns this process's scheduler off.",
     )
 
 

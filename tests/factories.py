@@ -6,6 +6,7 @@ import io
 import itertools
 from typing import Any
 
+import httpx2
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -80,3 +81,24 @@ def upload_media(
     )
     assert response.status_code in (200, 201), response.text
     return response.json()
+
+
+def act(
+    client: TestClient,
+    key: dict[str, str],
+    article_id: str,
+    action: str,
+    json: dict[str, Any] | None = None,
+) -> httpx2.Response:
+    """POST an article action (publish, unpublish, schedule, …) with the current version as
+    ``If-Match``, as a careful client does: read, then act on what was read."""
+    etag = client.get(f"/v1/articles/{article_id}", headers=key).headers["etag"]
+    return client.post(
+        f"/v1/articles/{article_id}/{action}", json=json, headers={**key, "If-Match": etag}
+    )
+
+
+def trash(client: TestClient, key: dict[str, str], article_id: str) -> httpx2.Response:
+    """DELETE (to the trash) with the current version as ``If-Match``."""
+    etag = client.get(f"/v1/articles/{article_id}", headers=key).headers["etag"]
+    return client.delete(f"/v1/articles/{article_id}", headers={**key, "If-Match": etag})

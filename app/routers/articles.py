@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.deps import (
+    AdminKey,
     AuthorQuery,
     CursorQuery,
     EditorKey,
@@ -27,9 +30,18 @@ from app.deps import (
     WriterKey,
     WriteSessionDep,
     as_utc,
+    sees_drafts,
+    sees_embargo,
 )
-from app.errors import BadRequest, Forbidden, NotFound, Unauthorized, field_error
-from app.models import Article
+from app.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+    field_error,
+)
+from app.models import ApiKey, Article, ArticleRevision
 from app.responses import json_response, page_links
 from app.routers.present import presenter
 from app.schemas.articles import (
@@ -43,12 +55,33 @@ from app.schemas.articles import (
     ArticleUpdate,
 )
 from app.schemas.common import SLUG_MAX, problem_responses
+from app.schemas.workflow import (
+    FieldDiff,
+    PreviewRequest,
+    PreviewToken,
+    RevisionDiff,
+    RevisionList,
+    RevisionRead,
+    RevisionSummary,
+    ScheduleRequest,
+)
 from app.services import articles as article_service
+from app.services import audit as audit_service
+from app.services import preview as preview_service
+from app.services import revisions as revision_service
 from app.services.articles import ArticleFilters, Full
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
 ArticleId = Annotated[str, Path(max_length=32, description="The article's public id.")]
+PreviewQuery = Annotated[
+    str | None,
+    Query(
+        max_length=1000,
+        description="A preview token (see `POST /v1/articles/{id}/preview`): shows the article "
+        "as it is now, drafts included; the response is `private, no-store`.",
+    ),
+]
 FieldsQuery = Annotated[
     str | None,
     Query(
@@ -118,15 +151,22 @@ def list_articles(
     status: Annotated[
         str | None,
         Query(
-            pattern="^(draft|scheduled|published|archived)$",
-            description="Needs a key: list articles in this status instead of the public ones.",
+            pattern="^(draft|scheduled|published|archived|trashed)$",
+            description="Needs a newsroom key: list articles in this status instead of the "
+            "public ones (`trashed` is the trash). A partner key granted `embargo` may ask for "
+            "`scheduled` and gets the embargoed ones.",
         ),
     ] = None,
     fields: FieldsQuery = None,
 ) -> Response:
     """Newest first, with keyset pagination: follow `links.next` until it is null."""
-    if status is not None and key is None:
-        raise Unauthorized("Filtering by status needs an API key.")
+    embargo_only = False
+    if status is not None and not sees_drafts(key):
+        if key is None:
+            raise Unauthorized("Filtering by status needs an API key.")
+        if status != "scheduled" or not sees_embargo(key):
+            raise Forbidden(f"A {key.role} key sees published articles only.")
+        embargo_only = True
     include = _fields(fields, CARD_FIELDS)
     filters = ArticleFilters(
         section=section,
@@ -136,6 +176,7 @@ def list_articles(
         since=as_utc(since),
         until=as_utc(until),
         status=status,
+        embargo_only=embargo_only,
     )
     rows, next_cursor = article_service.list_articles(
         session, filters=filters, cursor=cursor, limit=limit
@@ -174,11 +215,14 @@ def get_article_by_slug(
     ],
     lang: LangQuery = None,
     fields: FieldsQuery = None,
+    preview: PreviewQuery = None,
 ) -> Response:
     """Old slugs answer with a 301 to the article's current slug."""
     include = _fields(fields, READ_FIELDS)
+    grant = preview_service.verify(session, settings, preview) if preview is not None else None
+    public = grant is None and not sees_drafts(key)
     found = article_service.get_article_by_slug(
-        session, slug=slug, lang=lang, public=key is None, default_lang=settings.default_language
+        session, slug=slug, lang=lang, public=public, default_lang=settings.default_language
     )
     if found.redirect_to is not None:
         target = f"/v1/articles/slug/{quote(found.redirect_to.slug)}"
@@ -189,9 +233,10 @@ def get_article_by_slug(
         )
     if found.article is None:
         raise NotFound(f"No published article has the slug «{slug}».")
-    public = key is None
+    if grant is not None:
+        preview_service.check_article(grant, found.article.public_id)
     full = article_service.full(session, found.article, public=public)
-    return _read(request, settings, full, public=public, include=include)
+    return _read(request, settings, full, public=key is None and grant is None, include=include)
 
 
 @router.get(
@@ -207,17 +252,27 @@ def get_article(
     key: OptionalKey,
     article_id: ArticleId,
     fields: FieldsQuery = None,
+    preview: PreviewQuery = None,
 ) -> Response:
-    """With a key, drafts are returned too (and the response is private)."""
+    """With a newsroom key or a preview token for this article, drafts are returned too (and
+    the response is private); a partner key granted `embargo` also reads embargoed ones."""
     include = _fields(fields, READ_FIELDS)
-    full = article_service.read_article(session, article_id=article_id, public=key is None)
+    if preview is not None:
+        preview_service.check_article(
+            preview_service.verify(session, settings, preview), article_id
+        )
+    public = preview is None and not sees_drafts(key)
+    full = article_service.read_article(
+        session, article_id=article_id, public=public, embargo=sees_embargo(key)
+    )
     if full is None:
         raise NotFound(f"No published article has the id «{article_id}».")
-    return _read(request, settings, full, public=key is None, include=include)
+    return _read(request, settings, full, public=key is None and preview is None, include=include)
 
 
 def _load(session: Session, article_id: str) -> Article:
-    article = article_service.get_article(session, article_id=article_id, public=False)
+    """The article to write, locked for this transaction (drafts and trash included)."""
+    article = article_service.get_article_for_write(session, article_id=article_id)
     if article is None:
         raise NotFound(f"No article has the id «{article_id}».")
     return article
@@ -234,7 +289,10 @@ def _written(
 ) -> Response:
     """The article as it is after a committed write (drafts included: the caller has a key)."""
     session.expire_all()
-    full = article_service.full(session, _load(session, article_id), public=False)
+    article = article_service.get_article(session, article_id=article_id, public=False)
+    if article is None:
+        raise NotFound(f"No article has the id «{article_id}».")
+    full = article_service.full(session, article, public=False)
     return _read(request, settings, full, public=False, status_code=status_code, headers=headers)
 
 
@@ -287,7 +345,8 @@ def update_article(
     payload: ArticleUpdate,
     if_match: IfMatch = None,
 ) -> Response:
-    """Needs `If-Match` with the ETag you read: a stale one gets 412 and changes nothing."""
+    """Needs `If-Match` with the ETag you read: a stale one gets 412 and changes nothing.
+    Writers may edit only the drafts they created. Every saved change is a new revision."""
     article = _load(session, article_id)
     article_service.update_article(
         session,
@@ -302,16 +361,77 @@ def update_article(
 
 @router.delete(
     "/{article_id}",
-    status_code=204,
-    summary="Delete an article",
-    responses=problem_responses(401, 403, 404, 412),
+    response_model=ArticleRead,
+    summary="Move an article to the trash",
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
 )
-def delete_article(
-    session: WriteSessionDep, key: WriterKey, article_id: ArticleId, if_match: IfMatch = None
+def trash_article(
+    request: Request,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    key: WriterKey,
+    article_id: ArticleId,
+    if_match: IfMatch = None,
 ) -> Response:
-    """Deletes for good. `If-Match` is checked when sent."""
+    """Off every public surface at once; its revisions are kept and `POST …/restore` brings
+    it back as a draft. Writers may trash only their own drafts. An admin's `POST …/purge`
+    deletes it for good."""
     article = _load(session, article_id)
-    article_service.delete_article(session, article=article, if_match=if_match, key=key)
+    article_service.trash_article(session, article=article, if_match=if_match, key=key)
+    session.commit()
+    return _written(request, session, settings, article_id)
+
+
+def _transition(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    key: ApiKey,
+    article_id: str,
+    if_match: str | None,
+    change: Callable[..., Article],
+) -> Response:
+    article = _load(session, article_id)
+    change(session, article=article, if_match=if_match, key=key)
+    session.commit()
+    return _written(request, session, settings, article_id)
+
+
+STATE_ERRORS = problem_responses(401, 403, 404, 409, 412, 428)
+
+
+@router.post(
+    "/{article_id}/restore",
+    response_model=ArticleRead,
+    summary="Restore an article from the trash",
+    responses=STATE_ERRORS,
+)
+def restore_article(
+    request: Request,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    key: WriterKey,
+    article_id: ArticleId,
+    if_match: IfMatch = None,
+) -> Response:
+    """It comes back as a draft."""
+    return _transition(
+        request, session, settings, key, article_id, if_match, article_service.restore_article
+    )
+
+
+@router.post(
+    "/{article_id}/purge",
+    status_code=204,
+    summary="Delete an article for good (admin)",
+    responses=STATE_ERRORS,
+)
+def purge_article(
+    session: WriteSessionDep, key: AdminKey, article_id: ArticleId, if_match: IfMatch = None
+) -> Response:
+    """Only from the trash. Its revisions go with it; the audit log keeps the record."""
+    article = _load(session, article_id)
+    article_service.purge_article(session, article=article, if_match=if_match, key=key)
     session.commit()
     return Response(status_code=204)
 
@@ -320,7 +440,7 @@ def delete_article(
     "/{article_id}/publish",
     response_model=ArticleRead,
     summary="Publish an article",
-    responses=problem_responses(401, 403, 404, 412),
+    responses=STATE_ERRORS,
 )
 def publish_article(
     request: Request,
@@ -330,19 +450,19 @@ def publish_article(
     article_id: ArticleId,
     if_match: IfMatch = None,
 ) -> Response:
-    """Makes the article public. The first publication sets `published_at` and
-    `first_published_at`; they never change, so a republished article keeps its place."""
-    article = _load(session, article_id)
-    article_service.publish_article(session, article=article, if_match=if_match, key=key)
-    session.commit()
-    return _written(request, session, settings, article_id)
+    """Makes the article public now (a scheduled one ahead of its time). The first
+    publication sets `published_at` and `first_published_at`; they never change, so a
+    republished article keeps its place."""
+    return _transition(
+        request, session, settings, key, article_id, if_match, article_service.publish_article
+    )
 
 
 @router.post(
     "/{article_id}/unpublish",
     response_model=ArticleRead,
     summary="Unpublish an article",
-    responses=problem_responses(401, 403, 404, 412),
+    responses=STATE_ERRORS,
 )
 def unpublish_article(
     request: Request,
@@ -352,8 +472,284 @@ def unpublish_article(
     article_id: ArticleId,
     if_match: IfMatch = None,
 ) -> Response:
-    """Takes the article off every public endpoint; it becomes a draft again."""
+    """Takes the article off every public endpoint; it becomes a draft again (a scheduled one
+    loses its schedule)."""
+    return _transition(
+        request, session, settings, key, article_id, if_match, article_service.unpublish_article
+    )
+
+
+@router.post(
+    "/{article_id}/archive",
+    response_model=ArticleRead,
+    summary="Archive an article",
+    responses=STATE_ERRORS,
+)
+def archive_article(
+    request: Request,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    key: EditorKey,
+    article_id: ArticleId,
+    if_match: IfMatch = None,
+) -> Response:
+    """Retires the article: off every public endpoint, kept for the record; publishing it
+    again puts it back in its place."""
+    return _transition(
+        request, session, settings, key, article_id, if_match, article_service.archive_article
+    )
+
+
+@router.post(
+    "/{article_id}/schedule",
+    response_model=ArticleRead,
+    summary="Schedule an article",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def schedule_article(
+    request: Request,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    key: EditorKey,
+    article_id: ArticleId,
+    payload: ScheduleRequest,
+    if_match: IfMatch = None,
+) -> Response:
+    """The server publishes it at `at` (within about a second, see
+    `KHABAR_SCHEDULER_INTERVAL`); until then it is on no public endpoint. Scheduling again
+    moves the time."""
     article = _load(session, article_id)
-    article_service.unpublish_article(session, article=article, if_match=if_match, key=key)
+    article_service.schedule_article(
+        session,
+        article=article,
+        at=payload.at.astimezone(UTC),
+        embargo=payload.embargo,
+        if_match=if_match,
+        key=key,
+    )
     session.commit()
     return _written(request, session, settings, article_id)
+
+
+@router.post(
+    "/{article_id}/unschedule",
+    response_model=ArticleRead,
+    summary="Cancel an article's schedule",
+    responses=STATE_ERRORS,
+)
+def unschedule_article(
+    request: Request,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    key: EditorKey,
+    article_id: ArticleId,
+    if_match: IfMatch = None,
+) -> Response:
+    """It goes back to draft."""
+    return _transition(
+        request, session, settings, key, article_id, if_match, article_service.unschedule_article
+    )
+
+
+# Preview ------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/{article_id}/preview",
+    response_model=PreviewToken,
+    status_code=201,
+    summary="Make a preview token",
+    responses=problem_responses(401, 403, 404, 422),
+)
+def make_preview(
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    key: WriterKey,
+    article_id: ArticleId,
+    payload: PreviewRequest | None = None,
+) -> Response:
+    """A signed token that lets anyone holding it read this one article as it is now, drafts
+    included, until it expires: `GET /v1/articles/{id}?preview=TOKEN`. Responses read with it
+    are `private, no-store`."""
+    article = _load(session, article_id)
+    ttl = payload.ttl if payload is not None and payload.ttl is not None else settings.preview_ttl
+    if ttl > settings.preview_max_ttl:
+        raise ValidationFailed(
+            f"A preview token lives at most {settings.preview_max_ttl} s.",
+            errors=[field_error(["body", "ttl"], "too long")],
+        )
+    token, expires_at = preview_service.mint(session, settings, article=article, key=key, ttl=ttl)
+    audit_service.record(
+        session,
+        key=key,
+        action="article.preview",
+        item_type="article",
+        item_id=article.public_id,
+        version=article.version,
+        detail={"expires_at": expires_at.isoformat()},
+    )
+    session.commit()
+    base = settings.base_url.rstrip("/")
+    body = PreviewToken(
+        article=article_id,
+        token=token,
+        expires_at=expires_at,
+        url=f"{base}/v1/articles/{article_id}?preview={token}",
+    )
+    return Response(
+        body.model_dump_json().encode("utf-8"),
+        status_code=201,
+        media_type="application/json",
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+# Revisions ----------------------------------------------------------------------------------
+
+Version = Annotated[int, Path(ge=1, le=2_000_000_000, description="A revision's version.")]
+
+
+def _summary(revision: ArticleRevision, prefixes: dict[int, str]) -> dict[str, Any]:
+    return {
+        "version": revision.version,
+        "created_at": revision.created_at,
+        "action": revision.action,
+        "actor": revision.actor,
+        "key": prefixes.get(revision.key_id) if revision.key_id is not None else None,
+        "changed": revision.changed,
+        "restored_from": revision.restored_from,
+    }
+
+
+@router.get(
+    "/{article_id}/revisions",
+    response_model=RevisionList,
+    summary="List an article's revisions",
+    responses=problem_responses(400, 401, 403, 404),
+)
+def list_revisions(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    key: WriterKey,
+    article_id: ArticleId,
+    limit: LimitDep,
+    cursor: CursorQuery = None,
+) -> Response:
+    """Newest first: who saved which version, when, and which fields it changed."""
+    article = _load_any(session, article_id)
+    rows, next_cursor = revision_service.list_revisions(
+        session, article=article, cursor=cursor, limit=limit
+    )
+    prefixes = revision_service.key_prefixes(
+        session, {r.key_id for r in rows if r.key_id is not None}
+    )
+    links, headers = page_links(request, settings, next_cursor)
+    page = RevisionList(
+        items=[RevisionSummary(**_summary(r, prefixes)) for r in rows],
+        next_cursor=next_cursor,
+        links=links,
+    )
+    return json_response(request, settings, page, public=False, headers=headers)
+
+
+@router.get(
+    "/{article_id}/revisions/{version}",
+    response_model=RevisionRead,
+    summary="Get one revision",
+    responses=problem_responses(401, 403, 404),
+)
+def get_revision(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    key: WriterKey,
+    article_id: ArticleId,
+    version: Version,
+) -> Response:
+    article = _load_any(session, article_id)
+    revision = _revision(session, article, version)
+    prefixes = revision_service.key_prefixes(
+        session, {revision.key_id} if revision.key_id else set()
+    )
+    body = RevisionRead(**_summary(revision, prefixes), snapshot=revision.snapshot)
+    return json_response(request, settings, body, public=False)
+
+
+@router.get(
+    "/{article_id}/diff",
+    response_model=RevisionDiff,
+    summary="Compare two revisions",
+    responses=problem_responses(401, 403, 404, 422),
+)
+def diff_revisions(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    key: WriterKey,
+    article_id: ArticleId,
+    from_version: Annotated[int, Query(alias="from", ge=1, le=2_000_000_000)],
+    to_version: Annotated[
+        int | None,
+        Query(alias="to", ge=1, le=2_000_000_000, description="Defaults to the latest."),
+    ] = None,
+) -> Response:
+    """Field by field, what changed from one revision to another (in either direction); the
+    body also as block-level edits."""
+    article = _load_any(session, article_id)
+    before = _revision(session, article, from_version)
+    after = _revision(
+        session,
+        article,
+        to_version
+        if to_version is not None
+        else revision_service.latest_version(session, article) or article.version,
+    )
+    changes = revision_service.diff(before.snapshot, after.snapshot)
+    body = RevisionDiff(
+        article=article.public_id,
+        from_version=before.version,
+        to_version=after.version,
+        changes=[FieldDiff(**vars(change)) for change in changes],
+    )
+    return json_response(request, settings, body, public=False)
+
+
+@router.post(
+    "/{article_id}/revisions/{version}/restore",
+    response_model=ArticleRead,
+    summary="Restore an old revision",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def restore_revision(
+    request: Request,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    key: WriterKey,
+    article_id: ArticleId,
+    version: Version,
+    if_match: IfMatch = None,
+) -> Response:
+    """Writes that revision's content back as a new revision (nothing is lost: the versions
+    in between stay in the history). The article's state — published or not, its schedule,
+    its corrections — stays as it is. Links to things deleted since are left out."""
+    article = _load(session, article_id)
+    article_service.restore_revision(
+        session, article=article, version=version, if_match=if_match, key=key
+    )
+    session.commit()
+    return _written(request, session, settings, article_id)
+
+
+def _load_any(session: Session, article_id: str) -> Article:
+    article = article_service.get_article(session, article_id=article_id, public=False)
+    if article is None:
+        raise NotFound(f"No article has the id «{article_id}».")
+    return article
+
+
+def _revision(session: Session, article: Article, version: int) -> ArticleRevision:
+    revision = revision_service.get_revision(session, article=article, version=version)
+    if revision is None:
+        raise NotFound(f"The article has no revision {version}.")
+    return revision

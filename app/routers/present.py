@@ -12,6 +12,7 @@ from app.schemas.articles import (
     ArticleLink,
     ArticleRead,
     AuthorRef,
+    Correction,
     SectionRef,
     TagRef,
 )
@@ -334,6 +335,9 @@ class Presenter:
             first_published_at=article.first_published_at,
             created_at=article.created_at,
             scheduled_at=article.scheduled_at,
+            embargo=article.embargo,
+            trashed_at=article.trashed_at,
+            corrections=[Correction(**c) for c in article.corrections or []],
             version=article.version,
         )
 

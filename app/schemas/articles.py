@@ -121,7 +121,7 @@ class ArticleCreate(ArticleFields):
 class ArticleUpdate(ArticleFields, Patch):
     """Every field optional; only the fields sent are changed."""
 
-    not_null = ("headline", "breaking", "urgency")
+    not_null = ("headline", "breaking", "urgency", "correction")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -129,8 +129,15 @@ class ArticleUpdate(ArticleFields, Patch):
     )
 
     headline: str | None = Field(default=None, min_length=1, max_length=HEADLINE_MAX)
+    correction: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="A public correction note, added to the article's `corrections` with the "
+        "time (for an article that has been published).",
+    )
 
-    @field_validator("headline")
+    @field_validator("headline", "correction")
     @classmethod
     def _headline(cls, value: str | None) -> str | None:
         return None if value is None else _not_blank(value)
@@ -184,6 +191,11 @@ class ArticleCard(LangDir):
     url: str
 
 
+class Correction(BaseModel):
+    at: datetime
+    note: str
+
+
 class ArticleRead(ArticleCard):
     subheadline: str | None
     body: list[Block]
@@ -197,7 +209,13 @@ class ArticleRead(ArticleCard):
     translations: list[ArticleLink] = Field(description="The same story in other languages.")
     first_published_at: datetime | None
     created_at: datetime
-    scheduled_at: datetime | None
+    scheduled_at: datetime | None = Field(description="When a scheduled article goes live.")
+    embargo: bool = Field(
+        description="Scheduled and shared ahead with partners granted `embargo`, who must not "
+        "publish it before `scheduled_at`."
+    )
+    trashed_at: datetime | None = Field(description="When it went to the trash.")
+    corrections: list[Correction] = Field(description="Public corrections, oldest first.")
     version: int
 
 

@@ -57,6 +57,8 @@ from app.models import (
     Tag,
 )
 from app.models.base import JSONValue, UTCDateTime, utcnow
+from app.services import audit as audit_service
+from app.services import revisions as revision_service
 from app.services import search_index as search_service
 from app.services import sections as section_service
 from app.services.pagination import decode_cursor, encode_cursor
@@ -80,6 +82,11 @@ def published(now: ColumnElement[datetime] | datetime | None = None) -> ColumnEl
         Article.status == "published",
         Article.published_at <= (now if now is not None else utcnow()),
     )
+
+
+def embargoed() -> ColumnElement[bool]:
+    """Scheduled articles shared ahead with partners granted the embargo scope."""
+    return and_(Article.status == "scheduled", Article.embargo.is_(True))
 
 
 # Reading -----------------------------------------------------------------------------------
@@ -157,6 +164,8 @@ _WITHOUT_BODY = (
 )
 _BY_PUBLIC_ID = select(Article).where(Article.public_id == bindparam("public_id"))
 _BY_PUBLIC_ID_PUBLIC = _BY_PUBLIC_ID.where(published(_NOW))
+_BY_PUBLIC_ID_EMBARGO = _BY_PUBLIC_ID.where(or_(published(_NOW), embargoed()))
+_BY_PUBLIC_ID_FOR_UPDATE = _BY_PUBLIC_ID.with_for_update()
 
 
 def _no(type_: Any) -> Any:
@@ -267,6 +276,7 @@ class ArticleFilters:
     since: datetime | None = None
     until: datetime | None = None
     status: str | None = None  # None = public: published only
+    embargo_only: bool = False  # with status "scheduled": the embargoed ones only
 
 
 def list_articles(
@@ -329,6 +339,8 @@ def filter_articles(session: Session, query: Q, filters: ArticleFilters, *, now:
         query = query.where(published(now))
     else:
         query = query.where(Article.status == filters.status)
+        if filters.embargo_only:
+            query = query.where(Article.embargo.is_(True))
         if filters.status == "published":
             query = query.where(Article.published_at.is_not(None))
     if filters.lang is not None:
@@ -370,14 +382,22 @@ def filter_articles(session: Session, query: Q, filters: ArticleFilters, *, now:
     return query
 
 
-def get_article(session: Session, *, article_id: str, public: bool) -> Article | None:
-    """The article row alone (for writes and lookups); ``read_article`` for a page."""
-    statement = _BY_PUBLIC_ID_PUBLIC if public else _BY_PUBLIC_ID
+def get_article(
+    session: Session, *, article_id: str, public: bool, embargo: bool = False
+) -> Article | None:
+    """The article row alone (for lookups); ``read_article`` for a page. With ``public``,
+    only what the public may see, plus embargoed articles when ``embargo``."""
+    if not public:
+        statement = _BY_PUBLIC_ID
+    else:
+        statement = _BY_PUBLIC_ID_EMBARGO if embargo else _BY_PUBLIC_ID_PUBLIC
     return session.scalar(statement, {"public_id": article_id, "now": utcnow()})
 
 
-def read_article(session: Session, *, article_id: str, public: bool) -> Full | None:
-    article = get_article(session, article_id=article_id, public=public)
+def read_article(
+    session: Session, *, article_id: str, public: bool, embargo: bool = False
+) -> Full | None:
+    article = get_article(session, article_id=article_id, public=public, embargo=embargo)
     return full(session, article, public=public) if article is not None else None
 
 
@@ -511,6 +531,8 @@ def create_article(
         updated_by_key_id=key.id if key else None,
         body=[],
         body_html="",
+        embargo=False,
+        corrections=[],
     )
     _apply_scalars(article, data)
     _apply_body(session, article, data)
@@ -525,9 +547,7 @@ def create_article(
     _insert(session, article, slug_was_generated=data.get("slug") is None)
     _apply_links(session, article, {k: v for k, v in data.items() if k not in in_row})
     _record_media(session, article)
-    session.flush()
-    search_service.sync_article(session, article)
-    session.flush()
+    _saved(session, article, action="create", key=key)
     return article
 
 
@@ -547,6 +567,54 @@ def _insert(session: Session, article: Article, *, slug_was_generated: bool) -> 
             article.slug = _slug_for(session, article, None)
 
 
+def get_article_for_write(session: Session, *, article_id: str) -> Article | None:
+    """The article row, locked until the transaction ends (``FOR UPDATE`` on PostgreSQL; a
+    SQLite write transaction holds the database lock from its start). Two writers of the same
+    article queue here, so the second reads the first one's version and its stale ``If-Match``
+    gets a clean 412."""
+    return session.scalar(_BY_PUBLIC_ID_FOR_UPDATE, {"public_id": article_id})
+
+
+def _begin(
+    session: Session, article: Article, if_match: str | None, key: ApiKey | None, *, doing: str
+) -> None:
+    """The checks every write of an existing article starts with."""
+    check_version(article, if_match, required=True)
+    if key is not None and key.role == "writer":
+        if article.created_by_key_id != key.id:
+            raise Forbidden(f"Writers can {doing} only the drafts they created.")
+        if article.status != "draft":
+            raise Forbidden(f"Writers can {doing} drafts only; this article is {article.status}.")
+    revision_service.ensure_baseline(session, article)
+
+
+def _saved(
+    session: Session,
+    article: Article,
+    *,
+    action: str,
+    key: ApiKey | None,
+    detail: dict[str, Any] | None = None,
+    restored_from: int | None = None,
+) -> None:
+    """After a change: flush it (the version goes up by one), index it, and record it."""
+    session.flush()
+    search_service.sync_article(session, article)
+    revision = revision_service.record(
+        session, article, action=action, key=key, restored_from=restored_from
+    )
+    audit_service.record(
+        session,
+        key=key,
+        action=f"article.{action}",
+        item_type="article",
+        item_id=article.public_id,
+        version=article.version,
+        detail={"changed": revision.changed, **(detail or {})},
+    )
+    session.flush()
+
+
 def update_article(
     session: Session,
     *,
@@ -554,10 +622,11 @@ def update_article(
     changes: dict[str, Any],
     if_match: str | None,
     key: ApiKey | None,
+    action: str = "update",
+    restored_from: int | None = None,
 ) -> Article:
-    check_version(article, if_match, required=True)
-    if key is not None and key.role == "writer" and article.status != "draft":
-        raise Forbidden("Writers can edit drafts only; this article is " + article.status + ".")
+    _begin(session, article, if_match, key, doing="edit")
+    _refuse_in_trash(article, "edit")
     # One UPDATE of the row per request, so that the version goes up by exactly one: no
     # autoflush halfway, and the row's own columns are all set before the link tables flush.
     with session.no_autoflush:
@@ -573,51 +642,239 @@ def update_article(
             if new_slug != article.slug:
                 _remember_slug(session, article)
                 article.slug = new_slug
+        if changes.get("correction") is not None:
+            _add_correction(article, changes["correction"])
         _touch(article, key)
         _apply_links(session, article, changes)
     session.flush()
     if media_changed:
         _record_media(session, article)
-    search_service.sync_article(session, article)
-    session.flush()
+    _saved(session, article, action=action, key=key, restored_from=restored_from)
     return article
 
 
-def delete_article(
-    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
-) -> None:
-    check_version(article, if_match, required=False)
-    if key is not None and key.role == "writer" and article.status != "draft":
-        raise Forbidden("Writers can delete drafts only.")
-    search_service.unindex_article(session, article)
-    session.delete(article)
-    session.flush()
+def _add_correction(article: Article, note: str) -> None:
+    if article.first_published_at is None:
+        raise ValidationFailed(
+            "A correction is for a story that has been published; edit the draft instead.",
+            errors=[field_error(["body", "correction"], "the article was never published")],
+        )
+    note = note.strip()
+    article.corrections = [*(article.corrections or []), {"at": utcnow().isoformat(), "note": note}]
+
+
+def restore_revision(
+    session: Session, *, article: Article, version: int, if_match: str | None, key: ApiKey | None
+) -> Article:
+    """Write an old revision's content back as a new revision. Links to sections, authors,
+    tags or articles deleted since are left out; the lifecycle (status, schedule, corrections)
+    stays as it is now."""
+    revision = revision_service.get_revision(session, article=article, version=version)
+    if revision is None:
+        raise NotFound(f"The article has no revision {version}.")
+    content: dict[str, Any] = {
+        name: revision.snapshot.get(name) for name in revision_service.CONTENT_FIELDS
+    }
+    content["sections"] = _existing(session, Section, content.get("sections") or [])
+    content["authors"] = _existing(session, Author, content.get("authors") or [])
+    content["tags"] = _existing(session, Tag, content.get("tags") or [])
+    section = content.get("section")
+    if section is not None and not _existing(session, Section, [section]):
+        content["section"] = None
+    related: list[str] = content.get("related") or []
+    alive = set(session.scalars(select(Article.public_id).where(Article.public_id.in_(related))))
+    content["related"] = [r for r in related if r in alive]
+    hero = content.get("hero")
+    if (
+        hero is not None
+        and session.scalar(select(Media.id).where(Media.public_id == hero["media"])) is None
+    ):
+        content["hero"] = None
+    known = _existing_media(session, body_text.image_media_ids(content.get("body") or []))
+    content["body"] = [
+        block
+        for block in content.get("body") or []
+        if block.get("type") != "image" or block.get("media") in known
+    ]
+    return update_article(
+        session,
+        article=article,
+        changes=content,
+        if_match=if_match,
+        key=key,
+        action="revert",
+        restored_from=version,
+    )
+
+
+def _existing_media(session: Session, public_ids: list[str]) -> set[str]:
+    return set(session.scalars(select(Media.public_id).where(Media.public_id.in_(public_ids))))
+
+
+def _existing(session: Session, model: Any, slugs: list[str]) -> list[str]:
+    found = set(session.scalars(select(model.slug).where(model.slug.in_(slugs))))
+    return [slug for slug in slugs if slug in found]
+
+
+def _refuse_in_trash(article: Article, doing: str) -> None:
+    if article.status == "trashed":
+        raise Conflict(f"The article is in the trash: restore it before you {doing} it.")
+
+
+def _leave_schedule(article: Article) -> None:
+    article.scheduled_at = None
+    article.embargo = False
 
 
 def publish_article(
     session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
 ) -> Article:
-    check_version(article, if_match, required=False)
+    """Publish now (a scheduled article too, ahead of its time)."""
+    _begin(session, article, if_match, key, doing="publish")
+    _refuse_in_trash(article, "publish")
     if article.status != "published":
         _publish(article, utcnow())
+        _leave_schedule(article)
         _touch(article, key)
-        session.flush()
-        search_service.sync_article(session, article)
-        session.flush()
+        _saved(session, article, action="publish", key=key)
     return article
 
 
 def unpublish_article(
     session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
 ) -> Article:
-    check_version(article, if_match, required=False)
+    """Back to draft, off every public surface (a scheduled article loses its schedule)."""
+    _begin(session, article, if_match, key, doing="unpublish")
+    _refuse_in_trash(article, "unpublish")
     if article.status != "draft":
         article.status = "draft"
+        _leave_schedule(article)
         _touch(article, key)
-        session.flush()
-        search_service.sync_article(session, article)
-        session.flush()
+        _saved(session, article, action="unpublish", key=key)
     return article
+
+
+def schedule_article(
+    session: Session,
+    *,
+    article: Article,
+    at: datetime,
+    embargo: bool,
+    if_match: str | None,
+    key: ApiKey | None,
+) -> Article:
+    """Go live at ``at`` (the scheduler publishes it). With ``embargo``, partners granted the
+    embargo scope may read it before then."""
+    _begin(session, article, if_match, key, doing="schedule")
+    _refuse_in_trash(article, "schedule")
+    if article.status == "published":
+        raise Conflict("The article is already published: unpublish it first to schedule it.")
+    if at <= utcnow():
+        raise ValidationFailed(
+            "The time must be in the future; to publish now, use /publish.",
+            errors=[field_error(["body", "at"], "not in the future")],
+        )
+    article.status = "scheduled"
+    article.scheduled_at = at
+    article.embargo = embargo
+    _touch(article, key)
+    _saved(session, article, action="schedule", key=key, detail={"at": at.isoformat()})
+    return article
+
+
+def unschedule_article(
+    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
+) -> Article:
+    _begin(session, article, if_match, key, doing="unschedule")
+    if article.status != "scheduled":
+        raise Conflict(f"The article is not scheduled (it is {article.status}).")
+    article.status = "draft"
+    _leave_schedule(article)
+    _touch(article, key)
+    _saved(session, article, action="unschedule", key=key)
+    return article
+
+
+def archive_article(
+    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
+) -> Article:
+    """Retire the article: off every public surface, kept (and republishable) for the record."""
+    _begin(session, article, if_match, key, doing="archive")
+    _refuse_in_trash(article, "archive")
+    if article.status != "archived":
+        article.status = "archived"
+        _leave_schedule(article)
+        _touch(article, key)
+        _saved(session, article, action="archive", key=key)
+    return article
+
+
+def trash_article(
+    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
+) -> Article:
+    """To the trash: off every public surface, revisions kept, restorable until purged."""
+    _begin(session, article, if_match, key, doing="delete")
+    if article.status != "trashed":
+        article.status = "trashed"
+        article.trashed_at = utcnow()
+        _leave_schedule(article)
+        _touch(article, key)
+        _saved(session, article, action="trash", key=key)
+    return article
+
+
+def restore_article(
+    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
+) -> Article:
+    """Out of the trash, as a draft (an editor publishes it again when it is ready)."""
+    check_version(article, if_match, required=True)
+    if article.status != "trashed":
+        raise Conflict(f"The article is not in the trash (it is {article.status}).")
+    if key is not None and key.role == "writer" and article.created_by_key_id != key.id:
+        raise Forbidden("Writers can restore only the drafts they created.")
+    revision_service.ensure_baseline(session, article)
+    article.status = "draft"
+    article.trashed_at = None
+    _touch(article, key)
+    _saved(session, article, action="restore", key=key)
+    return article
+
+
+def purge_article(
+    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
+) -> None:
+    """Delete for good, with its revisions (the audit log keeps the record of it)."""
+    check_version(article, if_match, required=True)
+    if article.status != "trashed":
+        raise Conflict("Only an article in the trash can be purged: delete it first.")
+    audit_service.record(
+        session,
+        key=key,
+        action="article.purge",
+        item_type="article",
+        item_id=article.public_id,
+        version=article.version,
+        detail={"headline": article.headline, "slug": article.slug, "lang": article.lang},
+    )
+    search_service.unindex_article(session, article)
+    session.delete(article)
+    session.flush()
+
+
+def publish_due(session: Session, *, article: Article) -> bool:
+    """The scheduler's step for one due article, in the caller's (write) transaction: publish
+    it if it is still scheduled and due. False when someone else got there first."""
+    if article.status != "scheduled" or article.scheduled_at is None:
+        return False
+    if article.scheduled_at > utcnow():
+        return False
+    revision_service.ensure_baseline(session, article)
+    _publish(article, article.scheduled_at)
+    _leave_schedule(article)
+    article.updated_at = utcnow()
+    article.updated_by_key_id = None
+    _saved(session, article, action="publish", key=None, detail={"scheduled": True})
+    return True
 
 
 class Versioned(Protocol):

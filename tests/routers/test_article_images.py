@@ -14,6 +14,7 @@ from PIL import Image
 
 from tests.assertions import Key, assert_problem
 from tests.factories import (
+    act,
     create_article,
     create_author,
     create_section,
@@ -471,11 +472,11 @@ class TestImageVisibility:
         made = create_article(
             client, editor, publish=False, body=[image_block(in_body)], hero={"media": hero["id"]}
         )
-        response = client.post(f"/v1/articles/{made['id']}/publish", headers=editor)
+        response = act(client, editor, made["id"], "publish")
         assert response.status_code == 200, response.text
         assert_public(client, in_body["id"])
         assert_public(client, hero["id"])
-        response = client.post(f"/v1/articles/{made['id']}/unpublish", headers=editor)
+        response = act(client, editor, made["id"], "unpublish")
         assert response.status_code == 200, response.text
         assert_hidden(client, in_body["id"])
         assert_hidden(client, hero["id"])

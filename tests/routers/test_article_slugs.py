@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.assertions import Key, assert_problem
-from tests.factories import create_article
+from tests.factories import act, create_article
 
 # The headline as an editor might paste it: full harakat, tatweel, an Arabic-Indic number and a
 # right-to-left mark. The slug keeps the letters and nothing else.
@@ -116,7 +116,7 @@ class TestGetArticleBySlug:
 
     def test_unpublished_article_is_hidden(self, client: TestClient, editor: Key) -> None:
         made = create_article(client, editor)
-        client.post(f"/v1/articles/{made['id']}/unpublish", headers=editor)
+        act(client, editor, made["id"], "unpublish")
         assert_problem(by_slug(client, made["slug"]), 404)
 
     def test_draft_is_visible_with_a_key(self, client: TestClient, editor: Key) -> None:
@@ -216,7 +216,7 @@ class TestUpdateArticleSlug:
         old = made["slug"]
         made = edit(client, editor, made, slug="اسم-جديد").json()
         assert by_slug(client, old).status_code == 301
-        client.post(f"/v1/articles/{made['id']}/unpublish", headers=editor)
+        act(client, editor, made["id"], "unpublish")
         assert_problem(by_slug(client, old), 404)
 
     def test_old_slug_is_not_given_to_a_new_article(self, client: TestClient, editor: Key) -> None:

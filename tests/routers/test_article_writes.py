@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from app.db import Database
 from app.services import keys as key_service
 from tests.assertions import Key, assert_problem
-from tests.factories import create_article, create_author, create_section, create_tag
+from tests.conftest import make_key
+from tests.factories import act, create_article, create_author, create_section, create_tag, trash
 
 ETAG = re.compile(r'^"v(\d+)-[0-9a-f]+"$')
 
@@ -581,7 +582,7 @@ class TestTranslations:
         english = create_article(
             client, editor, lang="en", headline="Bridge opens", translation_of=arabic["id"]
         )
-        client.post(f"/v1/articles/{english['id']}/unpublish", headers=editor)
+        act(client, editor, english["id"], "unpublish")
         assert client.get(f"/v1/articles/{arabic['id']}").json()["translations"] == []
 
 
@@ -619,7 +620,7 @@ class TestRelated:
         made = create_article(client, editor, related=[draft["id"], shown["id"]])
         public = client.get(f"/v1/articles/{made['id']}").json()
         assert [r["id"] for r in public["related"]] == [shown["id"]]
-        client.post(f"/v1/articles/{draft['id']}/publish", headers=editor)
+        act(client, editor, draft["id"], "publish")
         public = client.get(f"/v1/articles/{made['id']}").json()
         assert [r["id"] for r in public["related"]] == [draft["id"], shown["id"]]
 
@@ -749,7 +750,7 @@ class TestUpdateArticle:
         self, client: TestClient, editor: Key, writer: Key
     ) -> None:
         made = create_article(client, writer, publish=False)
-        client.post(f"/v1/articles/{made['id']}/publish", headers=editor)
+        act(client, editor, made["id"], "publish")
         current = read(client, editor, made["id"])
         response = patch(client, editor, made["id"], str(current["version"]), headline="تعديل")
         assert response.status_code == 200, response.text
@@ -791,7 +792,7 @@ class TestUpdateArticle:
 class TestPublishArticle:
     def test_publish_makes_a_draft_public(self, client: TestClient, editor: Key) -> None:
         draft = create_article(client, editor, publish=False)
-        response = client.post(f"/v1/articles/{draft['id']}/publish", headers=editor)
+        response = act(client, editor, draft["id"], "publish")
         assert response.status_code == 200, response.text
         published = response.json()
         assert published["status"] == "published"
@@ -804,23 +805,23 @@ class TestPublishArticle:
         made = create_article(client, editor)
         first = made["first_published_at"]
         assert first is not None
-        down = client.post(f"/v1/articles/{made['id']}/unpublish", headers=editor).json()
+        down = act(client, editor, made["id"], "unpublish").json()
         assert down["status"] == "draft"
         assert down["first_published_at"] == first
-        up = client.post(f"/v1/articles/{made['id']}/publish", headers=editor).json()
+        up = act(client, editor, made["id"], "publish").json()
         assert up["status"] == "published"
         assert up["first_published_at"] == first
         assert client.get(f"/v1/articles/{made['id']}").json()["first_published_at"] == first
 
     def test_publishing_twice_changes_nothing(self, client: TestClient, editor: Key) -> None:
         made = create_article(client, editor)
-        again = client.post(f"/v1/articles/{made['id']}/publish", headers=editor)
+        again = act(client, editor, made["id"], "publish")
         assert again.status_code == 200
         assert again.json() == made
 
     def test_writer_cannot_publish(self, client: TestClient, writer: Key, editor: Key) -> None:
         draft = create_article(client, writer, publish=False)
-        response = client.post(f"/v1/articles/{draft['id']}/publish", headers=writer)
+        response = act(client, writer, draft["id"], "publish")
         assert_problem(response, 403)
         assert_problem(client.get(f"/v1/articles/{draft['id']}"), 404)
         assert read(client, editor, draft["id"]) == draft
@@ -857,7 +858,7 @@ class TestUnpublishArticle:
         latest_before = client.get("/v1/sections/local").json()["front"]
         assert [c["id"] for c in latest_before["pinned"]] == [made["id"]]
 
-        response = client.post(f"/v1/articles/{made['id']}/unpublish", headers=editor)
+        response = act(client, editor, made["id"], "unpublish")
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "draft"
 
@@ -881,7 +882,7 @@ class TestUnpublishArticle:
 
     def test_writer_cannot_unpublish(self, client: TestClient, editor: Key, writer: Key) -> None:
         made = create_article(client, editor)
-        response = client.post(f"/v1/articles/{made['id']}/unpublish", headers=writer)
+        response = act(client, writer, made["id"], "unpublish")
         assert_problem(response, 403)
         assert client.get(f"/v1/articles/{made['id']}").status_code == 200
 
@@ -897,15 +898,62 @@ class TestUnpublishArticle:
 
 
 class TestDeleteArticle:
-    def test_delete_then_404(self, client: TestClient, editor: Key) -> None:
+    """DELETE moves an article to the trash; an admin purges it for good."""
+
+    def test_delete_moves_it_to_the_trash(self, client: TestClient, editor: Key) -> None:
         made = create_article(client, editor)
-        response = client.delete(f"/v1/articles/{made['id']}", headers=editor)
+        response = trash(client, editor, made["id"])
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "trashed"
+        assert response.json()["trashed_at"] is not None
+        assert_problem(client.get(f"/v1/articles/{made['id']}"), 404)
+        assert client.get("/v1/articles").json()["items"] == []
+        kept = client.get(f"/v1/articles/{made['id']}", headers=editor)
+        assert kept.status_code == 200 and kept.json()["status"] == "trashed"
+        in_trash = client.get("/v1/articles?status=trashed", headers=editor).json()["items"]
+        assert [item["id"] for item in in_trash] == [made["id"]]
+
+    def test_restore_brings_it_back_as_a_draft(self, client: TestClient, editor: Key) -> None:
+        made = create_article(client, editor)
+        trash(client, editor, made["id"])
+        restored = act(client, editor, made["id"], "restore")
+        assert restored.status_code == 200, restored.text
+        assert restored.json()["status"] == "draft"
+        assert restored.json()["trashed_at"] is None
+        assert_problem(client.get(f"/v1/articles/{made['id']}"), 404)
+        again = act(client, editor, made["id"], "publish").json()
+        assert again["published_at"] == made["published_at"]
+        assert client.get(f"/v1/articles/{made['id']}").status_code == 200
+
+    def test_restore_of_an_article_not_in_the_trash_is_409(
+        self, client: TestClient, editor: Key
+    ) -> None:
+        made = create_article(client, editor)
+        assert_problem(act(client, editor, made["id"], "restore"), 409)
+
+    def test_an_article_in_the_trash_cannot_be_edited_or_published(
+        self, client: TestClient, editor: Key
+    ) -> None:
+        made = create_article(client, editor)
+        trash(client, editor, made["id"])
+        assert_problem(patch(client, editor, made["id"], "*", urgency=2), 409)
+        assert_problem(act(client, editor, made["id"], "publish"), 409)
+        assert_problem(client.get(f"/v1/articles/{made['id']}"), 404)
+
+    def test_admin_purges_from_the_trash(self, client: TestClient, editor: Key, admin: Key) -> None:
+        made = create_article(client, editor)
+        assert_problem(act(client, admin, made["id"], "purge"), 409)  # not in the trash yet
+        trash(client, editor, made["id"])
+        assert_problem(act(client, editor, made["id"], "purge"), 403)
+        response = act(client, admin, made["id"], "purge")
         assert response.status_code == 204
         assert response.content == b""
-        assert_problem(client.get(f"/v1/articles/{made['id']}"), 404)
         assert_problem(client.get(f"/v1/articles/{made['id']}", headers=editor), 404)
-        assert_problem(client.delete(f"/v1/articles/{made['id']}", headers=editor), 404)
-        assert client.get("/v1/articles").json()["items"] == []
+        assert_problem(client.get(f"/v1/articles/{made['id']}/revisions", headers=editor), 404)
+        assert_problem(
+            client.post(f"/v1/articles/{made['id']}/purge", headers={**admin, "If-Match": "*"}),
+            404,
+        )
 
     def test_delete_removes_it_from_links(self, client: TestClient, editor: Key) -> None:
         create_section(client, editor)
@@ -919,23 +967,31 @@ class TestDeleteArticle:
         edited = patch(client, editor, made["id"], "*", slug="اسم-جديد")
         assert edited.status_code == 200, edited.text
 
-        assert client.delete(f"/v1/articles/{made['id']}", headers=editor).status_code == 204
+        assert trash(client, editor, made["id"]).status_code == 200
         assert client.get(f"/v1/articles/{other['id']}").json()["related"] == []
         assert client.get(f"/v1/articles/{english['id']}").json()["translations"] == []
         assert client.get("/v1/sections/local").json()["front"]["pinned"] == []
         gone = client.get(f"/v1/articles/slug/{quote(old_slug)}", follow_redirects=False)
         assert_problem(gone, 404)
 
-    def test_writer_deletes_a_draft(self, client: TestClient, writer: Key) -> None:
+    def test_writer_trashes_and_restores_own_draft(self, client: TestClient, writer: Key) -> None:
         made = create_article(client, writer, publish=False)
-        assert client.delete(f"/v1/articles/{made['id']}", headers=writer).status_code == 204
+        assert trash(client, writer, made["id"]).status_code == 200
+        assert act(client, writer, made["id"], "restore").status_code == 200
 
-    def test_writer_cannot_delete_a_published_article(
+    def test_writer_cannot_trash_a_published_article(
         self, client: TestClient, editor: Key, writer: Key
     ) -> None:
         made = create_article(client, editor)
-        assert_problem(client.delete(f"/v1/articles/{made['id']}", headers=writer), 403)
+        assert_problem(trash(client, writer, made["id"]), 403)
         assert client.get(f"/v1/articles/{made['id']}").status_code == 200
+
+    def test_writer_cannot_trash_another_writers_draft(
+        self, client: TestClient, writer: Key, database: Database
+    ) -> None:
+        made = create_article(client, writer, publish=False)
+        other = make_key(database, "writer")
+        assert_problem(trash(client, other, made["id"]), 403)
 
     def test_stale_if_match_is_412(self, client: TestClient, editor: Key) -> None:
         made = create_article(client, editor)
@@ -943,14 +999,14 @@ class TestDeleteArticle:
         response = client.delete(
             f"/v1/articles/{made['id']}", headers={**editor, "If-Match": str(made["version"])}
         )
-        assert_problem(response, 412)
+        problem = assert_problem(response, 412)
+        assert problem["current_version"] == made["version"] + 1
         assert client.get(f"/v1/articles/{made['id']}").status_code == 200
 
-    def test_right_if_match(self, client: TestClient, editor: Key) -> None:
+    def test_missing_if_match_is_428(self, client: TestClient, editor: Key) -> None:
         made = create_article(client, editor)
-        etag = client.get(f"/v1/articles/{made['id']}").headers["etag"]
-        response = client.delete(f"/v1/articles/{made['id']}", headers={**editor, "If-Match": etag})
-        assert response.status_code == 204
+        assert_problem(client.delete(f"/v1/articles/{made['id']}", headers=editor), 428)
+        assert client.get(f"/v1/articles/{made['id']}").status_code == 200
 
 
 class TestConcurrentCreate:

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.assertions import Key, assert_problem
-from tests.factories import create_article, create_author, create_section, create_tag
+from tests.factories import act, create_article, create_author, create_section, create_tag
 
 
 def ids(response: httpx2.Response) -> list[str]:
@@ -22,13 +22,13 @@ def ids(response: httpx2.Response) -> list[str]:
 
 
 def publish(client: TestClient, key: Key, article_id: str) -> dict[str, Any]:
-    response = client.post(f"/v1/articles/{article_id}/publish", headers=key)
+    response = act(client, key, article_id, "publish")
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def unpublish(client: TestClient, key: Key, article_id: str) -> dict[str, Any]:
-    response = client.post(f"/v1/articles/{article_id}/unpublish", headers=key)
+    response = act(client, key, article_id, "unpublish")
     assert response.status_code == 200, response.text
     return response.json()
 

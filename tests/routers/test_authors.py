@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi.testclient import TestClient
 
 from tests.assertions import BAD_KEY, Key, assert_needs_key, assert_problem
-from tests.factories import create_article, create_author
+from tests.factories import act, create_article, create_author, trash
 
 
 class TestListAuthors:
@@ -285,10 +285,12 @@ class TestDeleteAuthor:
         create_article(client, editor, publish=False, authors=["salma-haddad"])
         assert_problem(client.delete("/v1/authors/salma-haddad", headers=editor), 409)
 
-    def test_once_the_article_is_gone(self, client: TestClient, editor: Key) -> None:
+    def test_once_the_article_is_gone(self, client: TestClient, editor: Key, admin: Key) -> None:
         create_author(client, editor)
         made = create_article(client, editor, authors=["salma-haddad"])
-        assert client.delete(f"/v1/articles/{made['id']}", headers=editor).status_code == 204
+        assert trash(client, editor, made["id"]).status_code == 200
+        assert_problem(client.delete("/v1/authors/salma-haddad", headers=editor), 409)
+        assert act(client, admin, made["id"], "purge").status_code == 204
         assert client.delete("/v1/authors/salma-haddad", headers=editor).status_code == 204
 
     def test_unknown_is_404(self, client: TestClient, editor: Key) -> None:

@@ -26,7 +26,14 @@ from app.db import Database
 from app.main import create_app
 from app.services import imaging
 from tests.assertions import BAD_KEY, Key, assert_needs_key, assert_problem
-from tests.factories import create_article, create_author, jpeg_bytes, upload_media
+from tests.factories import (
+    act,
+    create_article,
+    create_author,
+    jpeg_bytes,
+    trash,
+    upload_media,
+)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SMALL_LIMIT = 100_000
@@ -796,7 +803,7 @@ class TestGetMedia:
         media = upload_media(client, editor)
         article = make_public(client, editor, media["id"])
         assert client.get(f"/v1/media/{media['id']}").status_code == 200
-        response = client.post(f"/v1/articles/{article['id']}/unpublish", headers=editor)
+        response = act(client, editor, article["id"], "unpublish")
         assert response.status_code == 200, response.text
         for path in ("", "/image", "/original"):
             assert_problem(client.get(f"/v1/media/{media['id']}{path}"), 404)
@@ -830,7 +837,7 @@ class TestGetMedia:
     def test_deleted_article_hides_its_hero(self, client: TestClient, editor: Key) -> None:
         media = upload_media(client, editor)
         article = make_public(client, editor, media["id"])
-        assert client.delete(f"/v1/articles/{article['id']}", headers=editor).status_code == 204
+        assert trash(client, editor, article["id"]).status_code == 200
         assert_problem(client.get(f"/v1/media/{media['id']}"), 404)
 
     def test_avatar_taken_off_is_hidden(self, client: TestClient, editor: Key) -> None:
@@ -928,7 +935,7 @@ class TestListMedia:
         media = upload_media(client, editor, jpeg_bytes(160, 90))
         article = make_public(client, editor, media["id"])
         assert [item["id"] for item in client.get("/v1/media").json()["items"]] == [media["id"]]
-        response = client.post(f"/v1/articles/{article['id']}/unpublish", headers=editor)
+        response = act(client, editor, article["id"], "unpublish")
         assert response.status_code == 200, response.text
         assert client.get("/v1/media").json()["items"] == []
 
@@ -1203,7 +1210,7 @@ class TestDeleteMedia:
     def test_unpublished_article_no_longer_blocks_it(self, client: TestClient, editor: Key) -> None:
         media = upload_media(client, editor)
         article = make_public(client, editor, media["id"])
-        client.post(f"/v1/articles/{article['id']}/unpublish", headers=editor)
+        act(client, editor, article["id"], "unpublish")
         assert client.delete(f"/v1/media/{media['id']}", headers=editor).status_code == 204
 
     def test_stale_if_match_is_412(self, client: TestClient, editor: Key) -> None:

@@ -17,7 +17,14 @@ from app.db import Database
 from app.main import create_app
 from app.models import Article
 from tests.assertions import Key, assert_problem
-from tests.factories import create_article, create_author, create_section, create_tag
+from tests.factories import (
+    act,
+    create_article,
+    create_author,
+    create_section,
+    create_tag,
+    trash,
+)
 
 UNRELATED = "حفل موسيقي في الساحة العامة مساء الخميس"
 
@@ -527,16 +534,16 @@ class TestNeverFound:
     def test_unpublished(self, client: TestClient, editor: Key) -> None:
         made = make(client, editor, "خبر عن البركان")
         assert found(client, "البركان") == [made["id"]]
-        response = client.post(f"/v1/articles/{made['id']}/unpublish", headers=editor)
+        response = act(client, editor, made["id"], "unpublish")
         assert response.status_code == 200, response.text
         self.assert_hidden(client, editor, "البركان")
-        response = client.post(f"/v1/articles/{made['id']}/publish", headers=editor)
+        response = act(client, editor, made["id"], "publish")
         assert response.status_code == 200, response.text
         assert found(client, "البركان") == [made["id"]]
 
     def test_deleted(self, client: TestClient, editor: Key) -> None:
         made = make(client, editor, "خبر عن البركان")
-        assert client.delete(f"/v1/articles/{made['id']}", headers=editor).status_code == 204
+        assert trash(client, editor, made["id"]).status_code == 200
         self.assert_hidden(client, editor, "البركان")
 
     def test_scheduled_for_later(self, client: TestClient, editor: Key, database: Database) -> None:

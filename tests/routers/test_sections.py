@@ -13,7 +13,7 @@ from app.db import Database
 from app.main import create_app
 from app.services import keys as key_service
 from tests.assertions import BAD_KEY, Key, assert_needs_key, assert_problem
-from tests.factories import create_article, create_section
+from tests.factories import act, create_article, create_section
 
 
 def slugs(nodes: list[dict[str, Any]]) -> list[str]:
@@ -236,7 +236,7 @@ class TestGetSection:
         create_section(client, editor)
         made = create_article(client, editor, section="local")
         assert pin(client, editor, "local", [made["id"]]).status_code == 200
-        response = client.post(f"/v1/articles/{made['id']}/unpublish", headers=editor)
+        response = act(client, editor, made["id"], "unpublish")
         assert response.status_code == 200, response.text
         assert front(client, "local") == {"pinned": [], "latest": []}
 
