@@ -25,6 +25,7 @@ from app.db import create_db_engine, sync_url
 from app.main import create_app
 from app.migrate import alembic_config, downgrade, include_object, upgrade
 from app.models import Base
+from app.services import keys as key_service
 
 PG_URL = os.environ.get("KHABAR_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
@@ -235,3 +236,53 @@ class TestUpgradeWithContent:
                 response = api.get("/v1/search", params={"q": q})
                 assert response.status_code == 200, response.text
                 assert [hit["id"] for hit in response.json()["items"]] == ["a1"], q
+
+    def test_articles_from_before_revisions_get_a_baseline_on_first_edit(
+        self, empty_url: str, tmp_path: Path
+    ) -> None:
+        """A store at 0003 has articles (version 3 here) but no revisions: after the upgrade the
+        first edit stores the article as it was (a baseline at version 3), then the edit (4),
+        and restoring the baseline gives back the old headline. Downgrading keeps every row."""
+        upgrade(empty_url, "0001")
+        engine = create_db_engine(empty_url)
+        try:
+            with engine.begin() as conn:
+                for statement in _CONTENT_0001:
+                    conn.execute(text(statement))
+        finally:
+            engine.dispose()
+        upgrade(empty_url, "0003")
+        upgrade(empty_url)
+        settings = Settings(
+            database_url=empty_url,
+            base_url="http://testserver",
+            media_dir=str(tmp_path / "media"),
+            scheduler_interval=0,
+        )
+        app = create_app(settings)
+        with TestClient(app) as api:
+            with app.state.db.session(write=True) as session:
+                _key, token = key_service.create_key(session, name="desk", role="editor")
+                session.commit()
+            auth = {"Authorization": f"Bearer {token}"}
+            edited = api.patch(
+                "/v1/articles/a1", json={"headline": "جسر جديد"}, headers={**auth, "If-Match": "3"}
+            )
+            assert edited.status_code == 200, edited.text
+            history = api.get("/v1/articles/a1/revisions", headers=auth).json()["items"]
+            assert [(r["version"], r["action"]) for r in history] == [
+                (4, "update"),
+                (3, "baseline"),
+            ]
+            assert history[0]["changed"] == ["headline"]
+            restored = api.post(
+                "/v1/articles/a1/revisions/3/restore", headers={**auth, "If-Match": "4"}
+            )
+            assert restored.status_code == 200, restored.text
+            assert restored.json()["headline"] == "جسر"
+            assert restored.json()["tags"][0]["slug"] == "bridges"
+        before = _counts(empty_url)
+        downgrade(empty_url, "0003")
+        assert current_revision(empty_url) == "0003"
+        assert _counts(empty_url) == before
+        assert "article_revision" not in table_names(empty_url)

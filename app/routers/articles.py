@@ -114,12 +114,13 @@ def _read(
     include: Any = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    preview: str | None = None,
 ) -> Response:
     article = full.article
     return json_response(
         request,
         settings,
-        presenter(settings).article(full),
+        presenter(settings, preview=preview).article(full),
         public=public,
         include=include,
         version=article.version,
@@ -236,7 +237,14 @@ def get_article_by_slug(
     if grant is not None:
         preview_service.check_article(grant, found.article.public_id)
     full = article_service.full(session, found.article, public=public)
-    return _read(request, settings, full, public=key is None and grant is None, include=include)
+    return _read(
+        request,
+        settings,
+        full,
+        public=key is None and grant is None,
+        include=include,
+        preview=preview if grant is not None else None,
+    )
 
 
 @router.get(
@@ -267,7 +275,14 @@ def get_article(
     )
     if full is None:
         raise NotFound(f"No published article has the id «{article_id}».")
-    return _read(request, settings, full, public=key is None and preview is None, include=include)
+    return _read(
+        request,
+        settings,
+        full,
+        public=key is None and preview is None,
+        include=include,
+        preview=preview,
+    )
 
 
 def _load(session: Session, article_id: str) -> Article:

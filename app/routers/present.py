@@ -36,12 +36,16 @@ ARCHIVE_LABELS = {"ar": "أرشيفية", "en": "File photo", "fr": "Photo d'arc
 
 
 class Presenter:
-    """Holds what every conversion needs: the absolute base URL and the wanted language."""
+    """Holds what every conversion needs: the absolute base URL and the wanted language, and
+    for a preview its token, which image URLs then carry (a draft's images are not public)."""
 
-    def __init__(self, base_url: str, *, lang: str, default_lang: str) -> None:
+    def __init__(
+        self, base_url: str, *, lang: str, default_lang: str, preview: str | None = None
+    ) -> None:
         self.base = base_url.rstrip("/")
         self.lang = lang
         self.default_lang = default_lang
+        self.preview = f"&preview={quote(preview, safe='')}" if preview else ""
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -149,8 +153,9 @@ class Presenter:
         widths = [w for w in imaging.WIDTHS if w < media.width]
         if media.width <= imaging.WIDTHS[-1]:
             widths.append(media.width)
-        srcset = ", ".join(f"{base}?w={w}&fmt=webp&v={token} {w}w" for w in widths)
-        src = f"{base}?w={min(SRC_WIDTH, media.width)}&fmt=jpeg&v={token}"
+        extra = self.preview
+        srcset = ", ".join(f"{base}?w={w}&fmt=webp&v={token}{extra} {w}w" for w in widths)
+        src = f"{base}?w={min(SRC_WIDTH, media.width)}&fmt=jpeg&v={token}{extra}"
         return src, srcset
 
     def media(self, media: Media) -> MediaRead:
@@ -362,9 +367,12 @@ class Presenter:
         )
 
 
-def presenter(settings: Settings, lang: str | None = None) -> Presenter:
+def presenter(
+    settings: Settings, lang: str | None = None, *, preview: str | None = None
+) -> Presenter:
     return Presenter(
         settings.base_url,
         lang=lang or settings.default_language,
         default_lang=settings.default_language,
+        preview=preview,
     )

@@ -60,6 +60,21 @@ def get_media(session: Session, *, media_id: str, public: bool) -> Media | None:
     return session.scalar(statement, {"media_id": media_id.lower(), "now": utcnow()})
 
 
+def get_media_for_preview(session: Session, *, media_id: str, article_id: str) -> Media | None:
+    """A media item as a preview of the article ``article_id`` (a public id) may show it: one
+    the article uses, drafts included, or one that is public anyway."""
+    shown_by_article = exists().where(
+        ArticleMedia.media_id == Media.id,
+        Article.id == ArticleMedia.article_id,
+        Article.public_id == article_id,
+    )
+    return session.scalar(
+        select(Media).where(
+            Media.public_id == media_id.lower(), or_(shown_by_article, in_public_use(utcnow()))
+        )
+    )
+
+
 def list_media(
     session: Session, *, public: bool, cursor: str | None, limit: int
 ) -> tuple[list[Media], str | None]:
