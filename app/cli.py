@@ -11,6 +11,7 @@ from rich.table import Table
 
 from app.config import get_settings
 from app.db import Database
+from app.models.api_key import ROLES, SCOPES
 
 cli = typer.Typer(
     help="Khabar: a headless content API for Arabic-first newsrooms.", no_args_is_help=True
@@ -20,8 +21,8 @@ keys_cli = typer.Typer(help="Management API keys.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys")
 console = Console()
-
-ROLES = ("admin", "editor", "writer")
+# How the audit log names writes made here: by the server's operator, with no key.
+CLI_ACTOR = "cli"
 
 
 @cli.command()
@@ -144,22 +145,44 @@ def reindex() -> None:
 @keys_cli.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="Who or what the key is for.")],
-    role: Annotated[str, typer.Option(help="admin, editor or writer.")] = "editor",
+    role: Annotated[str, typer.Option(help="admin, editor, writer or partner.")] = "editor",
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="A right beyond the role (repeatable): embargo (partner keys)."),
+    ] = None,
     expires: Annotated[
         datetime | None, typer.Option(help="Expiry (ISO 8601, UTC if no offset).")
     ] = None,
 ) -> None:
     """Create a key and print it once (only its hash is kept)."""
+    from app.services import audit as audit_service
     from app.services import keys as key_service
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
+    scopes = scope or []
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown scope {unknown[0]!r}: use {', '.join(SCOPES)}", param_hint="--scope"
+        )
     if expires is not None and expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)
     database = Database(get_settings().database_url)
     try:
         with database.session(write=True) as session:
-            _key, token = key_service.create_key(session, name=name, role=role, expires_at=expires)
+            key, token = key_service.create_key(
+                session, name=name, role=role, scopes=scopes, expires_at=expires
+            )
+            audit_service.record(
+                session,
+                key=None,
+                actor=CLI_ACTOR,
+                action="key.create",
+                item_type="key",
+                item_id=key.prefix,
+                detail={"name": key.name, "role": key.role, "scopes": key.scopes},
+            )
             session.commit()
     finally:
         database.dispose()
@@ -169,7 +192,7 @@ def keys_create(
 
 @keys_cli.command("list")
 def keys_list() -> None:
-    """List keys (prefix, name, role, state)."""
+    """List keys (prefix, name, role, scopes, state)."""
     from app.services import keys as key_service
 
     database = Database(get_settings().database_url)
@@ -178,23 +201,16 @@ def keys_list() -> None:
             keys = key_service.list_keys(session)
     finally:
         database.dispose()
-    table = Table("prefix", "name", "role", "created", "expires", "state")
-    now = datetime.now(UTC)
+    table = Table("prefix", "name", "role", "scopes", "created", "expires", "state")
     for key in keys:
-        state = (
-            "revoked"
-            if key.revoked_at
-            else "expired"
-            if key.expires_at and key.expires_at <= now
-            else "active"
-        )
         table.add_row(
             key.prefix,
             key.name,
             key.role,
+            ", ".join(key.scopes or []) or "-",
             f"{key.created_at:%Y-%m-%d %H:%M}",
             f"{key.expires_at:%Y-%m-%d %H:%M}" if key.expires_at else "-",
-            state,
+            key_service.key_state(key),
         )
     console.print(table)
 
@@ -205,12 +221,25 @@ def keys_revoke(
 ) -> None:
     """Revoke a key: it stops working at once."""
     from app.errors import NotFound
+    from app.services import audit as audit_service
     from app.services import keys as key_service
 
     database = Database(get_settings().database_url)
     try:
         with database.session(write=True) as session:
-            key_service.revoke_key(session, prefix=prefix)
+            found = key_service.get_key(session, prefix=prefix)
+            was_live = found is not None and found.revoked_at is None
+            key = key_service.revoke_key(session, prefix=prefix)
+            if was_live:  # revoking it again changes nothing, and records nothing
+                audit_service.record(
+                    session,
+                    key=None,
+                    actor=CLI_ACTOR,
+                    action="key.revoke",
+                    item_type="key",
+                    item_id=prefix,
+                    detail={"name": key.name, "role": key.role},
+                )
             session.commit()
     except NotFound as exc:
         console.print(f"[red]{exc.detail}[/red]")

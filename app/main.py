@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,8 +22,9 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import KhabarError
 from app.head import HeadAsGet
-from app.routers import articles, authors, media, root, search, sections, tags
+from app.routers import articles, audit, authors, keys, media, root, search, sections, tags
 from app.schemas.common import PROBLEM_MEDIA, FieldError, Problem
+from app.services import scheduler
 from app.services.storage import open_storage
 
 DESCRIPTION = """
@@ -121,7 +123,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if settings.scheduler_interval > 0:
+            task = asyncio.create_task(
+                scheduler.run(app.state.db, interval=settings.scheduler_interval, stop=stop)
+            )
         yield
+        stop.set()
+        if task is not None:
+            await task
         if database is None:
             app.state.db.dispose()
 
@@ -138,7 +149,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.storage = open_storage(settings)
     install_error_handlers(app)
     app.add_middleware(HeadAsGet)
-    for module in (root, articles, sections, tags, authors, media, search):
+    for module in (root, articles, sections, tags, authors, media, search, keys, audit):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -77,8 +77,13 @@ def media_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(database_url: str, media_dir: Path) -> Settings:
+    # The scheduler is off unless a test turns it on: most tests schedule nothing, and a
+    # background pass per client would only add noise.
     return Settings(
-        database_url=database_url, base_url="http://testserver", media_dir=str(media_dir)
+        database_url=database_url,
+        base_url="http://testserver",
+        media_dir=str(media_dir),
+        scheduler_interval=0,
     )
 
 
@@ -117,3 +122,9 @@ def writer(database: Database) -> dict[str, str]:
 @pytest.fixture
 def admin(database: Database) -> dict[str, str]:
     return make_key(database, "admin")
+
+
+@pytest.fixture
+def partner(database: Database) -> dict[str, str]:
+    """Headers with a partner key: reads what the public reads, privately."""
+    return make_key(database, "partner")

@@ -54,8 +54,12 @@ def migrated(khabar: Khabar) -> None:
 
 @pytest.fixture
 def api(database_url: str, media_dir: Path) -> Iterator[TestClient]:
+    # No background scheduler: it would query the file while the commands under test migrate it.
     settings = Settings(
-        database_url=database_url, base_url="http://testserver", media_dir=str(media_dir)
+        database_url=database_url,
+        base_url="http://testserver",
+        media_dir=str(media_dir),
+        scheduler_interval=0,
     )
     app = create_app(settings)
     with TestClient(app) as client:
@@ -143,6 +147,82 @@ class TestKeysCreate:
         assert found is not None
         response = api.post("/v1/sections", json=SECTION, headers=bearer(found.group(0)))
         assert response.status_code == 401
+
+    def test_partner_key_with_the_embargo_scope(
+        self, khabar: Khabar, migrated: None, api: TestClient
+    ) -> None:
+        result = khabar(
+            "keys", "create", "--role", "partner", "--scope", "embargo", "--name", "wire"
+        )
+        assert result.exit_code == 0, result.output
+        found = TOKEN.search(result.stdout)
+        assert found is not None, result.stdout
+        token, prefix = found.group(0), found.group(1)
+        assert api.get("/v1/sections", headers=bearer(token)).status_code == 200
+        response = api.post("/v1/sections", json=SECTION, headers=bearer(token))
+        assert response.status_code == 403, response.text
+        (row,) = [line for line in khabar("keys", "list").stdout.splitlines() if prefix in line]
+        assert "partner" in row
+        assert "embargo" in row
+
+    def test_scope_given_twice_is_kept_once(self, khabar: Khabar, migrated: None) -> None:
+        scopes = ["--scope", "embargo"] * 2
+        result = khabar("keys", "create", "--role", "partner", "--name", "wire", *scopes)
+        assert result.exit_code == 0, result.output
+        (row,) = [line for line in khabar("keys", "list").stdout.splitlines() if "wire" in line]
+        assert row.count("embargo") == 1
+
+    def test_no_scope_shows_a_dash(self, khabar: Khabar, migrated: None) -> None:
+        _token, prefix = create_key(khabar, "editor", "news desk")
+        (row,) = [line for line in khabar("keys", "list").stdout.splitlines() if prefix in line]
+        assert "embargo" not in row
+        assert " - " in row
+
+    def test_unknown_scope_fails(self, khabar: Khabar, migrated: None) -> None:
+        result = khabar(
+            "keys", "create", "--role", "partner", "--scope", "publish", "--name", "wire"
+        )
+        assert result.exit_code != 0
+        assert "publish" in result.output
+        assert TOKEN.search(result.stdout) is None
+        assert "wire" not in khabar("keys", "list").stdout
+
+
+class TestKeysAudit:
+    def test_create_and_revoke_are_recorded_as_the_cli(
+        self, khabar: Khabar, migrated: None, api: TestClient
+    ) -> None:
+        admin, admin_prefix = create_key(khabar, "admin", "ops")
+        _token, prefix = create_key(khabar, "partner", "wire")
+        assert khabar("keys", "revoke", prefix).exit_code == 0
+        assert khabar("keys", "revoke", prefix).exit_code == 0  # already revoked: no event
+
+        response = api.get("/v1/audit", headers=bearer(admin))
+
+        assert response.status_code == 200, response.text
+        events = [
+            (e["action"], e["item_id"], e["actor"], e["key"], e["role"], e["detail"])
+            for e in response.json()["items"]
+        ]
+        assert events == [
+            ("key.revoke", prefix, "cli", None, None, {"name": "wire", "role": "partner"}),
+            (
+                "key.create",
+                prefix,
+                "cli",
+                None,
+                None,
+                {"name": "wire", "role": "partner", "scopes": []},
+            ),
+            (
+                "key.create",
+                admin_prefix,
+                "cli",
+                None,
+                None,
+                {"name": "ops", "role": "admin", "scopes": []},
+            ),
+        ]
 
 
 class TestKeysList:

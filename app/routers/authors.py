@@ -23,6 +23,7 @@ from app.responses import json_response, page_links
 from app.routers.present import presenter
 from app.schemas.authors import AuthorCreate, AuthorList, AuthorRead, AuthorUpdate
 from app.schemas.common import SLUG_MAX, problem_responses
+from app.services import audit as audit_service
 from app.services import authors as author_service
 
 router = APIRouter(prefix="/v1/authors", tags=["authors"])
@@ -95,6 +96,9 @@ def create_author(
     author = author_service.create_author(
         session, data=payload.model_dump(), default_lang=settings.default_language
     )
+    audit_service.record(
+        session, key=key, action="author.create", item_type="author", item_id=author.slug
+    )
     session.commit()
     return _present(session, settings, author)
 
@@ -115,8 +119,16 @@ def update_author(
     author = author_service.get_author(session, slug=author_slug)
     if author is None:
         raise NotFound(f"No author has the slug «{author_slug}».")
-    author_service.update_author(
-        session, author=author, changes=payload.model_dump(exclude_unset=True)
+    changes = payload.model_dump(exclude_unset=True)
+    old_slug = author.slug
+    author_service.update_author(session, author=author, changes=changes)
+    audit_service.record(
+        session,
+        key=key,
+        action="author.update",
+        item_type="author",
+        item_id=author.slug,
+        detail=audit_service.update_detail(changes, old_slug=old_slug, slug=author.slug),
     )
     session.commit()
     return _present(session, settings, author)
@@ -134,5 +146,8 @@ def delete_author(session: WriteSessionDep, key: EditorKey, author_slug: AuthorS
     if author is None:
         raise NotFound(f"No author has the slug «{author_slug}».")
     author_service.delete_author(session, author=author)
+    audit_service.record(
+        session, key=key, action="author.delete", item_type="author", item_id=author.slug
+    )
     session.commit()
     return Response(status_code=204)

@@ -22,6 +22,7 @@ from app.schemas.sections import (
     SectionUpdate,
 )
 from app.services import articles as article_service
+from app.services import audit as audit_service
 from app.services import sections as section_service
 
 router = APIRouter(prefix="/v1/sections", tags=["sections"])
@@ -119,6 +120,9 @@ def create_section(
     session: WriteSessionDep, settings: SettingsDep, key: EditorKey, payload: SectionCreate
 ) -> SectionRead:
     section = section_service.create_section(session, data=payload.model_dump())
+    audit_service.record(
+        session, key=key, action="section.create", item_type="section", item_id=section.slug
+    )
     session.commit()
     return _read(session, settings, section)
 
@@ -140,8 +144,16 @@ def update_section(
     section = section_service.get_section(session, slug=section_slug)
     if section is None:
         raise NotFound(f"No section has the slug «{section_slug}».")
-    section_service.update_section(
-        session, section=section, changes=payload.model_dump(exclude_unset=True)
+    changes = payload.model_dump(exclude_unset=True)
+    old_slug = section.slug
+    section_service.update_section(session, section=section, changes=changes)
+    audit_service.record(
+        session,
+        key=key,
+        action="section.update",
+        item_type="section",
+        item_id=section.slug,
+        detail=audit_service.update_detail(changes, old_slug=old_slug, slug=section.slug),
     )
     session.commit()
     return _read(session, settings, section)
@@ -159,6 +171,9 @@ def delete_section(session: WriteSessionDep, key: EditorKey, section_slug: Secti
     if section is None:
         raise NotFound(f"No section has the slug «{section_slug}».")
     section_service.delete_section(session, section=section)
+    audit_service.record(
+        session, key=key, action="section.delete", item_type="section", item_id=section.slug
+    )
     session.commit()
     return Response(status_code=204)
 

@@ -20,6 +20,7 @@ from app.responses import json_response, page_links
 from app.routers.present import presenter
 from app.schemas.common import SLUG_MAX, problem_responses
 from app.schemas.tags import TagCreate, TagList, TagRead, TagType, TagUpdate
+from app.services import audit as audit_service
 from app.services import tags as tag_service
 
 router = APIRouter(prefix="/v1/tags", tags=["tags"])
@@ -84,6 +85,7 @@ def create_tag(
     tag = tag_service.create_tag(
         session, data=payload.model_dump(), default_lang=settings.default_language
     )
+    audit_service.record(session, key=key, action="tag.create", item_type="tag", item_id=tag.slug)
     session.commit()
     return presenter(settings).tag(tag)
 
@@ -104,7 +106,17 @@ def update_tag(
     tag = tag_service.get_tag(session, slug=tag_slug)
     if tag is None:
         raise NotFound(f"No tag has the slug «{tag_slug}».")
-    tag_service.update_tag(session, tag=tag, changes=payload.model_dump(exclude_unset=True))
+    changes = payload.model_dump(exclude_unset=True)
+    old_slug = tag.slug
+    tag_service.update_tag(session, tag=tag, changes=changes)
+    audit_service.record(
+        session,
+        key=key,
+        action="tag.update",
+        item_type="tag",
+        item_id=tag.slug,
+        detail=audit_service.update_detail(changes, old_slug=old_slug, slug=tag.slug),
+    )
     session.commit()
     return presenter(settings).tag(tag)
 
@@ -121,5 +133,6 @@ def delete_tag(session: WriteSessionDep, key: EditorKey, tag_slug: TagSlug) -> R
     if tag is None:
         raise NotFound(f"No tag has the slug «{tag_slug}».")
     tag_service.delete_tag(session, tag=tag)
+    audit_service.record(session, key=key, action="tag.delete", item_type="tag", item_id=tag.slug)
     session.commit()
     return Response(status_code=204)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import ApiKey, AuditEvent
@@ -17,9 +17,13 @@ from app.services.pagination import decode_cursor, encode_cursor
 SCHEDULER = "scheduler"
 
 
+SYSTEM = "system"
+
+
 def actor_of(key: ApiKey | None) -> str:
-    """How a write's author reads in the record: the key's name and prefix, or the scheduler."""
-    return f"{key.name} ({key.prefix})" if key is not None else SCHEDULER
+    """How a write's author reads in the record: the key's name and prefix, or ``system`` for
+    the server's own writes (the demo loader; the scheduler names itself)."""
+    return f"{key.name} ({key.prefix})" if key is not None else SYSTEM
 
 
 def record(
@@ -31,12 +35,14 @@ def record(
     item_id: str,
     version: int | None = None,
     detail: dict[str, Any] | None = None,
+    actor: str | None = None,
 ) -> AuditEvent:
-    """Record one write. ``key`` None means the server itself (the scheduler)."""
+    """Record one write. ``key`` None means the server itself, unless ``actor`` names another
+    author (``"scheduler"``; ``"cli"``: the operator at the command line)."""
     event = AuditEvent(
         at=utcnow(),
         key_id=key.id if key is not None else None,
-        actor=actor_of(key),
+        actor=actor if actor is not None else actor_of(key),
         role=key.role if key is not None else None,
         action=action,
         item_type=item_type,
@@ -46,6 +52,17 @@ def record(
     )
     session.add(event)
     return event
+
+
+def update_detail(
+    changes: dict[str, Any], *, old_slug: str | None = None, slug: str | None = None
+) -> dict[str, Any]:
+    """An update's detail: the fields it set, and the slug it had when the slug changed (the
+    event's ``item_id`` is the new one)."""
+    detail: dict[str, Any] = {"changed": sorted(changes)}
+    if old_slug is not None and old_slug != slug:
+        detail["old_slug"] = old_slug
+    return detail
 
 
 @dataclass
@@ -77,9 +94,10 @@ def list_events(
         query = query.where(AuditEvent.at < filters.until)
     if cursor is not None:
         (after,) = decode_cursor(cursor, "audit", int)
-        query = query.where(tuple_(AuditEvent.id) < tuple_(after))
-    rows = [(event, prefix) for event, prefix in session.execute(
-        query.order_by(AuditEvent.id.desc()).limit(limit + 1)
-    )]
+        query = query.where(AuditEvent.id < after)
+    rows: list[tuple[AuditEvent, str | None]] = [
+        (event, prefix)
+        for event, prefix in session.execute(query.order_by(AuditEvent.id.desc()).limit(limit + 1))
+    ]
     next_cursor = encode_cursor("audit", rows[limit - 1][0].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
