@@ -223,7 +223,12 @@ def get_article_by_slug(
     grant = preview_service.verify(session, settings, preview) if preview is not None else None
     public = grant is None and not sees_drafts(key)
     found = article_service.get_article_by_slug(
-        session, slug=slug, lang=lang, public=public, default_lang=settings.default_language
+        session,
+        slug=slug,
+        lang=lang,
+        public=public,
+        default_lang=settings.default_language,
+        embargo=sees_embargo(key),
     )
     if found.redirect_to is not None:
         target = f"/v1/articles/slug/{quote(found.redirect_to.slug)}"

@@ -23,6 +23,8 @@ from app.deps import (
     SettingsDep,
     WriterKey,
     WriteSessionDep,
+    sees_drafts,
+    sees_embargo,
 )
 from app.errors import (
     ContentTooLarge,
@@ -36,8 +38,10 @@ from app.responses import etag_matches, json_response, page_links
 from app.routers.present import presenter
 from app.schemas.common import problem_responses
 from app.schemas.media import MediaList, MediaRead, MediaUpdate, MediaUploadFields
+from app.services import audit as audit_service
 from app.services import imaging
 from app.services import media as media_service
+from app.services import preview as preview_service
 from app.services.media import Upload
 from app.services.storage import Storage
 from app.uploads import receive_upload
@@ -81,8 +85,35 @@ def _storage(request: Request) -> Storage:
     return storage
 
 
-def _found(session: Session, media_id: str, *, public: bool) -> Media:
-    media = media_service.get_media(session, media_id=media_id, public=public)
+PreviewQuery = Annotated[
+    str | None,
+    Query(
+        max_length=1000,
+        description="A preview token (see `POST /v1/articles/{id}/preview`): shows the images "
+        "that article uses, drafts included; the response is `private, no-store`.",
+    ),
+]
+
+
+def _visible(
+    session: Session, settings: Settings, key: ApiKey | None, media_id: str, preview: str | None
+) -> Media:
+    """The item if this caller may see it: a newsroom key sees every item; a preview token,
+    the items its article uses; a partner granted the embargo, embargoed articles' items too;
+    anyone else, the items in public use."""
+    if preview is not None and not sees_drafts(key):
+        grant = preview_service.verify(session, settings, preview)
+        media = media_service.get_media_for_preview(
+            session, media_id=media_id, article_id=grant.article_id
+        )
+        if media is None:
+            raise NotFound(f"The previewed article does not show a media item «{media_id}».")
+        return media
+    return _found(session, media_id, public=not sees_drafts(key), embargo=sees_embargo(key))
+
+
+def _found(session: Session, media_id: str, *, public: bool, embargo: bool = False) -> Media:
+    media = media_service.get_media(session, media_id=media_id, public=public, embargo=embargo)
     if media is None:
         raise NotFound(f"No media item has the id «{media_id}».")
     return media
@@ -113,9 +144,10 @@ def list_media(
     limit: LimitDep,
     cursor: CursorQuery = None,
 ) -> Response:
-    """Newest first. Without a key, only media that published articles or authors show."""
+    """Newest first. Without a newsroom key (admin, editor, writer), only media that published
+    articles or authors show."""
     rows, next_cursor = media_service.list_media(
-        session, public=key is None, cursor=cursor, limit=limit
+        session, public=not sees_drafts(key), cursor=cursor, limit=limit
     )
     view = presenter(settings)
     links, headers = page_links(request, settings, next_cursor)
@@ -135,9 +167,10 @@ def get_media(
     settings: SettingsDep,
     key: OptionalKey,
     media_id: MediaId,
+    preview: PreviewQuery = None,
 ) -> Response:
-    media = _found(session, media_id, public=key is None)
-    return _read(request, settings, media, public=key is None)
+    media = _visible(session, settings, key, media_id, preview)
+    return _read(request, settings, media, public=key is None and preview is None)
 
 
 @router.get(
@@ -176,11 +209,12 @@ def get_image(
         str | None,
         Query(max_length=16, description="Version token from the API's URLs (keeps caching safe)."),
     ] = None,
+    preview: PreviewQuery = None,
 ) -> Response:
     """Resized on first request (cropped around the focal point with `fit=cover`), then served
     from the disk cache. Widths snap to a fixed ladder and never exceed the original's; aspect
     ratios snap to common ones. URLs the API hands out carry `v` and may be cached for a year."""
-    media = _found(session, media_id, public=key is None)
+    media = _visible(session, settings, key, media_id, preview)
     session.close()
     try:
         plan = imaging.plan_rendition(
@@ -199,7 +233,7 @@ def get_image(
     return _image(
         request,
         settings,
-        key,
+        key is not None or preview is not None,
         media,
         v,
         variant=f"{name}-{plan.format}",
@@ -224,13 +258,14 @@ def get_original(
     key: OptionalKey,
     media_id: MediaId,
     v: Annotated[str | None, Query(max_length=16, description="Version token.")] = None,
+    preview: PreviewQuery = None,
 ) -> Response:
     """The image as stored: orientation applied, EXIF/XMP removed, animation kept."""
-    media = _found(session, media_id, public=key is None)
+    media = _visible(session, settings, key, media_id, preview)
     return _image(
         request,
         settings,
-        key,
+        key is not None or preview is not None,
         media,
         v,
         variant="original",
@@ -242,7 +277,7 @@ def get_original(
 def _image(
     request: Request,
     settings: Settings,
-    key: ApiKey | None,
+    private: bool,
     media: Media,
     v: str | None,
     *,
@@ -255,7 +290,7 @@ def _image(
     etag = f'"{token}-{variant}"'
     headers = {
         "ETag": etag,
-        "Cache-Control": _image_cache_control(settings, key, v == token),
+        "Cache-Control": _image_cache_control(settings, private, v == token),
         "X-Content-Type-Options": "nosniff",
     }
     if etag_matches(request.headers.get("if-none-match"), etag):
@@ -263,9 +298,10 @@ def _image(
     return Response(load(), media_type=mime, headers=headers)
 
 
-def _image_cache_control(settings: Settings, key: ApiKey | None, current: bool) -> str:
-    if key is not None:
-        # Fetched with a key, it may be an image no one else may see yet.
+def _image_cache_control(settings: Settings, private: bool, current: bool) -> str:
+    if private:
+        # Fetched with a key (a partner's too: its reads are its own) or a preview token, it
+        # may be an image no one else may see yet.
         return "private, no-store"
     if current:
         return IMMUTABLE
@@ -344,6 +380,15 @@ def _store(
             if exc.status == 415:
                 raise UnsupportedMediaType(exc.detail) from exc
             raise _rejected(exc) from exc
+        if created:  # not when the same bytes were there already
+            audit_service.record(
+                session,
+                key=key,
+                action="media.create",
+                item_type="media",
+                item_id=media.public_id,
+                version=media.version,
+            )
         try:
             session.commit()
         except BaseException:
@@ -377,12 +422,16 @@ def update_media(
     """Caption, credit and alt merge per language. A new focal point changes the crops (and the
     `v` token in rendition URLs, so caches pick them up)."""
     media = _found(session, media_id, public=False)
-    media_service.update_media(
+    fields = changes.model_dump(exclude_unset=True)
+    media_service.update_media(session, media=media, changes=fields, if_match=if_match, key=key)
+    audit_service.record(
         session,
-        media=media,
-        changes=changes.model_dump(exclude_unset=True),
-        if_match=if_match,
         key=key,
+        action="media.update",
+        item_type="media",
+        item_id=media.public_id,
+        version=media.version,
+        detail=audit_service.update_detail(fields),
     )
     session.commit()
     return _read(request, settings, media, public=False)
@@ -404,7 +453,16 @@ def delete_media(
     """Refused (409) while a published article or an author shows it. Drafts that use it lose
     the image."""
     media = _found(session, media_id, public=False)
+    version = media.version
     prefixes = media_service.delete_media(session, media=media, if_match=if_match, key=key)
+    audit_service.record(
+        session,
+        key=key,
+        action="media.delete",
+        item_type="media",
+        item_id=media.public_id,
+        version=version,
+    )
     session.commit()
     storage = _storage(request)
     for prefix in prefixes:

@@ -474,7 +474,13 @@ class SlugLookup:
 
 
 def get_article_by_slug(
-    session: Session, *, slug: str, lang: str | None, public: bool, default_lang: str
+    session: Session,
+    *,
+    slug: str,
+    lang: str | None,
+    public: bool,
+    default_lang: str,
+    embargo: bool = False,
 ) -> SlugLookup:
     """The article with this slug now, or the article that used to have it (to redirect to).
 
@@ -489,7 +495,7 @@ def get_article_by_slug(
         ids = ids.where(Article.lang == lang)
     query = select(Article).where(Article.id.in_(list(session.scalars(ids))))
     if public:
-        query = query.where(published())
+        query = query.where(or_(published(), embargoed()) if embargo else published())
     found = sorted(session.scalars(query), key=lambda a: (a.slug != wanted, a.lang != default_lang))
     if found:
         article = found[0]
@@ -596,16 +602,18 @@ def _saved(
     key: ApiKey | None,
     detail: dict[str, Any] | None = None,
     restored_from: int | None = None,
+    actor: str | None = None,
 ) -> None:
     """After a change: flush it (the version goes up by one), index it, and record it."""
     session.flush()
     search_service.sync_article(session, article)
     revision = revision_service.record(
-        session, article, action=action, key=key, restored_from=restored_from
+        session, article, action=action, key=key, restored_from=restored_from, actor=actor
     )
     audit_service.record(
         session,
         key=key,
+        actor=actor,
         action=f"article.{action}",
         item_type="article",
         item_id=article.public_id,
@@ -625,8 +633,8 @@ def update_article(
     action: str = "update",
     restored_from: int | None = None,
 ) -> Article:
-    _begin(session, article, if_match, key, doing="edit")
     _refuse_in_trash(article, "edit")
+    _begin(session, article, if_match, key, doing="edit")
     # One UPDATE of the row per request, so that the version goes up by exactly one: no
     # autoflush halfway, and the row's own columns are all set before the link tables flush.
     with session.no_autoflush:
@@ -730,8 +738,8 @@ def publish_article(
     session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
 ) -> Article:
     """Publish now (a scheduled article too, ahead of its time)."""
-    _begin(session, article, if_match, key, doing="publish")
     _refuse_in_trash(article, "publish")
+    _begin(session, article, if_match, key, doing="publish")
     if article.status != "published":
         _publish(article, utcnow())
         _leave_schedule(article)
@@ -744,8 +752,8 @@ def unpublish_article(
     session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
 ) -> Article:
     """Back to draft, off every public surface (a scheduled article loses its schedule)."""
-    _begin(session, article, if_match, key, doing="unpublish")
     _refuse_in_trash(article, "unpublish")
+    _begin(session, article, if_match, key, doing="unpublish")
     if article.status != "draft":
         article.status = "draft"
         _leave_schedule(article)
@@ -765,8 +773,8 @@ def schedule_article(
 ) -> Article:
     """Go live at ``at`` (the scheduler publishes it). With ``embargo``, partners granted the
     embargo scope may read it before then."""
-    _begin(session, article, if_match, key, doing="schedule")
     _refuse_in_trash(article, "schedule")
+    _begin(session, article, if_match, key, doing="schedule")
     if article.status == "published":
         raise Conflict("The article is already published: unpublish it first to schedule it.")
     if at <= utcnow():
@@ -799,8 +807,8 @@ def archive_article(
     session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
 ) -> Article:
     """Retire the article: off every public surface, kept (and republishable) for the record."""
-    _begin(session, article, if_match, key, doing="archive")
     _refuse_in_trash(article, "archive")
+    _begin(session, article, if_match, key, doing="archive")
     if article.status != "archived":
         article.status = "archived"
         _leave_schedule(article)
@@ -830,8 +838,15 @@ def restore_article(
     check_version(article, if_match, required=True)
     if article.status != "trashed":
         raise Conflict(f"The article is not in the trash (it is {article.status}).")
-    if key is not None and key.role == "writer" and article.created_by_key_id != key.id:
-        raise Forbidden("Writers can restore only the drafts they created.")
+    if (
+        key is not None
+        and key.role == "writer"
+        and (article.created_by_key_id != key.id or article.first_published_at is not None)
+    ):
+        raise Forbidden(
+            "Writers can restore only drafts they created that were never published; an editor "
+            "restores the rest."
+        )
     revision_service.ensure_baseline(session, article)
     article.status = "draft"
     article.trashed_at = None
@@ -873,7 +888,14 @@ def publish_due(session: Session, *, article: Article) -> bool:
     _leave_schedule(article)
     article.updated_at = utcnow()
     article.updated_by_key_id = None
-    _saved(session, article, action="publish", key=None, detail={"scheduled": True})
+    _saved(
+        session,
+        article,
+        action="publish",
+        key=None,
+        actor=audit_service.SCHEDULER,
+        detail={"scheduled": True},
+    )
     return True
 
 

@@ -29,7 +29,7 @@ from app.errors import Conflict, Forbidden
 from app.models import ApiKey, Article, ArticleMedia, Author, Media
 from app.models.base import UTCDateTime, utcnow
 from app.services import imaging
-from app.services.articles import check_version, new_public_id, published
+from app.services.articles import check_version, embargoed, new_public_id, published
 from app.services.pagination import decode_cursor, encode_cursor
 from app.services.storage import Storage
 
@@ -50,13 +50,29 @@ def in_public_use(now: Any = None) -> ColumnElement[bool]:
 
 _BY_PUBLIC_ID = select(Media).where(Media.public_id == bindparam("media_id"))
 _BY_PUBLIC_ID_PUBLIC = _BY_PUBLIC_ID.where(in_public_use(_NOW))
+# What a partner granted the embargo scope sees: the public's media and the embargoed articles'.
+_BY_PUBLIC_ID_EMBARGO = _BY_PUBLIC_ID.where(
+    or_(
+        in_public_use(_NOW),
+        exists().where(
+            ArticleMedia.media_id == Media.id,
+            Article.id == ArticleMedia.article_id,
+            embargoed(),
+        ),
+    )
+)
 
 
 # Reading -----------------------------------------------------------------------------------
 
 
-def get_media(session: Session, *, media_id: str, public: bool) -> Media | None:
-    statement = _BY_PUBLIC_ID_PUBLIC if public else _BY_PUBLIC_ID
+def get_media(
+    session: Session, *, media_id: str, public: bool, embargo: bool = False
+) -> Media | None:
+    if not public:
+        statement = _BY_PUBLIC_ID
+    else:
+        statement = _BY_PUBLIC_ID_EMBARGO if embargo else _BY_PUBLIC_ID_PUBLIC
     return session.scalar(statement, {"media_id": media_id.lower(), "now": utcnow()})
 
 

@@ -25,6 +25,7 @@ from app.config import Settings
 from app.errors import Forbidden, Unauthorized
 from app.models import ApiKey, AppSecret, Article
 from app.models.base import utcnow
+from app.services import keys as key_service
 
 VERSION = "p1"
 _SECRET_NAME = "preview"
@@ -82,7 +83,7 @@ def verify(session: Session, settings: Settings, token: str) -> Grant:
     is no longer live."""
     invalid = Unauthorized("The preview token is not valid: ask for a new one.")
     parts = token.split(".")
-    if len(parts) != 3 or parts[0] != VERSION:
+    if not token.isascii() or len(parts) != 3 or parts[0] != VERSION:
         raise invalid
     _, payload, signature = parts
     secret = _secret(session, settings, create=False)
@@ -102,11 +103,7 @@ def verify(session: Session, settings: Settings, token: str) -> Grant:
             f"The preview token expired at {grant.expires_at.isoformat()}: ask for a new one."
         )
     key = session.get(ApiKey, grant.key_id)
-    if (
-        key is None
-        or key.revoked_at is not None
-        or (key.expires_at is not None and key.expires_at <= utcnow())
-    ):
+    if key is None or key_service.key_state(key) != "active":
         raise Unauthorized("The key that made this preview token is revoked or expired.")
     return grant
 

@@ -124,6 +124,7 @@ def record(
     action: str,
     key: ApiKey | None,
     restored_from: int | None = None,
+    actor: str | None = None,
 ) -> ArticleRevision:
     """Store the article as it now is (after the flush that bumped its version)."""
     state = snapshot(session, article)
@@ -142,7 +143,7 @@ def record(
         created_at=utcnow(),
         action=action,
         key_id=key.id if key is not None else None,
-        actor=actor_of(key),
+        actor=actor if actor is not None else actor_of(key),
         changed=changed,
         snapshot=state,
         restored_from=restored_from,
