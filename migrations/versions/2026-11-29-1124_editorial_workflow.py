@@ -90,9 +90,7 @@ def upgrade() -> None:
         sa.Column("embargo", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
     op.add_column("article", sa.Column("trashed_at", sa.DateTime(timezone=True), nullable=True))
-    op.add_column(
-        "article", sa.Column("corrections", JSON, nullable=False, server_default="[]")
-    )
+    op.add_column("article", sa.Column("corrections", JSON, nullable=False, server_default="[]"))
     op.create_index("ix_article_status_scheduled", "article", ["status", "scheduled_at"])
 
 
