@@ -6,8 +6,12 @@ build their own.
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+import string
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+URL_PLACEHOLDERS = frozenset({"site_url", "section", "slug", "id", "lang", "year", "month", "day"})
 
 
 class Settings(BaseSettings):
@@ -69,12 +73,56 @@ class Settings(BaseSettings):
         ge=60,
         description="Longest lifetime a preview token may ask for (s).",
     )
+    site_name: dict[str, str] = Field(
+        default={"ar": "خبر", "en": "Khabar"},
+        description='The publication\'s name per language (JSON: {"ar": "…", "en": "…"}): '
+        "feeds, sitemaps, JSON-LD, ninjs.",
+    )
+    site_url: str | None = Field(
+        default=None,
+        description="The public web site (the front end); defaults to KHABAR_BASE_URL.",
+    )
+    site_logo_url: str | None = Field(
+        default=None, description="Absolute URL of the publication's logo (JSON-LD publisher)."
+    )
+    site_copyright: str | None = Field(
+        default=None,
+        description="Copyright notice for feeds and ninjs; default: © <year> <name>.",
+    )
+    site_usage_terms: str | None = Field(
+        default=None, description="Usage terms for partners (ninjs usageterms)."
+    )
+    public_url_template: str = Field(
+        default="{site_url}/{section}/{slug}",
+        description="An article's URL on the front end. Placeholders: {site_url}, {section} "
+        "(primary section slug, or 'news'), {slug}, {id}, {lang}, {year}, {month}, {day}.",
+    )
+    feed_items: int = Field(default=50, ge=1, le=200, description="Items in a feed.")
+    feed_full_content: bool = Field(
+        default=True, description="Feeds carry the full body (else the summary only)."
+    )
+    websub_hubs: list[str] = Field(
+        default=[],
+        description='WebSub hubs to ping when feeds change (JSON list: ["https://…"]).',
+    )
     scheduler_interval: float = Field(
         default=1.0,
         ge=0,
         description="How often (s) each server process looks for scheduled articles that are "
         "due; 0 turns this process's scheduler off.",
     )
+
+    @field_validator("public_url_template")
+    @classmethod
+    def _known_placeholders(cls, template: str) -> str:
+        names = {n for _, n, _, _ in string.Formatter().parse(template) if n is not None}
+        unknown = names - URL_PLACEHOLDERS
+        if unknown:
+            raise ValueError(
+                f"unknown placeholder(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(URL_PLACEHOLDERS))}"
+            )
+        return template
 
 
 def get_settings() -> Settings:

@@ -22,7 +22,20 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import KhabarError
 from app.head import HeadAsGet
-from app.routers import articles, audit, authors, keys, media, root, search, sections, tags
+from app.routers import (
+    articles,
+    audit,
+    authors,
+    feeds,
+    keys,
+    media,
+    root,
+    search,
+    sections,
+    sitemaps,
+    syndication,
+    tags,
+)
 from app.schemas.common import PROBLEM_MEDIA, FieldError, Problem
 from app.services import scheduler
 from app.services.storage import open_storage
@@ -149,7 +162,20 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.storage = open_storage(settings)
     install_error_handlers(app)
     app.add_middleware(HeadAsGet)
-    for module in (root, articles, sections, tags, authors, media, search, keys, audit):
+    for module in (
+        root,
+        articles,
+        sections,
+        tags,
+        authors,
+        media,
+        search,
+        feeds,
+        sitemaps,
+        syndication,
+        keys,
+        audit,
+    ):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from app.config import Settings
@@ -22,6 +22,8 @@ from app.db import Database, sync_url
 from app.demo import images
 from app.main import create_app
 from app.migrate import upgrade
+from app.models import Article
+from app.routers.present import presenter
 from app.services import articles as article_service
 from app.services import demo as demo_service
 from app.services.storage import open_storage
@@ -265,3 +267,21 @@ class TestPictures:
         assert images.scene("hero/a", 320, 180) == images.scene("hero/a", 320, 180, label="")
         if images._font_path() is not None:
             assert images.scene("hero/a", 320, 180) != labelled
+
+
+class TestFullMany:
+    """Feeds and syndication read many article pages at once (``full_many``); each must be
+    exactly what the article page alone (``full``) shows, links, translations, media and all."""
+
+    @pytest.mark.parametrize("public", [True, False])
+    def test_same_as_one_by_one(self, demo: TestClient, public: bool) -> None:
+        app_db: Database = demo.app.state.db  # type: ignore[attr-defined]
+        settings: Settings = demo.app.state.settings  # type: ignore[attr-defined]
+        view = presenter(settings)
+        with app_db.session() as session:
+            articles = list(session.scalars(select(Article).order_by(Article.id)))
+            many = article_service.full_many(session, articles, public=public)
+            one = [article_service.full(session, a, public=public) for a in articles]
+            assert [view.article(p) for p in many] == [view.article(p) for p in one]
+            assert any(p.translations for p in many) and any(p.related for p in many)
+            assert any(p.media and p.tags and p.sections for p in many)

@@ -9,6 +9,7 @@ from app.config import Settings
 from app.models import Author, Media, Section, Tag
 from app.schemas.articles import (
     ArticleCard,
+    ArticleFormats,
     ArticleLink,
     ArticleRead,
     AuthorRef,
@@ -17,6 +18,7 @@ from app.schemas.articles import (
     TagRef,
 )
 from app.schemas.authors import AuthorLinks, AuthorRead
+from app.schemas.common import FeedLinks
 from app.schemas.media import Focal, ImageRead, MediaLinks, MediaRead
 from app.schemas.search import SearchHit, SectionFacet
 from app.schemas.sections import SectionLinks, SectionName, SectionRead
@@ -25,6 +27,8 @@ from app.services import imaging
 from app.services.articles import Byline, Card, Full, Linked, SectionLink, TagLink
 from app.services.media import rendition_token
 from app.services.search import Hit, SectionCount
+from app.services.site import Site
+from app.services.site import site as site_of
 from app.text.arabic import direction
 from app.text.html import Figure, render_html
 
@@ -40,15 +44,25 @@ class Presenter:
     for a preview its token, which image URLs then carry (a draft's images are not public)."""
 
     def __init__(
-        self, base_url: str, *, lang: str, default_lang: str, preview: str | None = None
+        self, site: Site, *, lang: str, default_lang: str, preview: str | None = None
     ) -> None:
-        self.base = base_url.rstrip("/")
+        self.site = site
+        self.base = site.api_url
         self.lang = lang
         self.default_lang = default_lang
         self.preview = f"&preview={quote(preview, safe='')}" if preview else ""
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
+
+    def feeds(self, query: str = "") -> FeedLinks:
+        """The three feeds of a collection (``query``: e.g. ``section=sport``)."""
+        tail = f"?{query}" if query else ""
+        return FeedLinks(
+            rss=self.url(f"/v1/feeds/rss{tail}"),
+            atom=self.url(f"/v1/feeds/atom{tail}"),
+            jsonfeed=self.url(f"/v1/feeds/json{tail}"),
+        )
 
     # Sections ----------------------------------------------------------------------------
 
@@ -93,6 +107,7 @@ class Presenter:
             links=SectionLinks(
                 self=self.url(f"/v1/sections/{quote(section.slug)}"),
                 articles=self.url(f"/v1/articles?section={quote(section.slug)}"),
+                feeds=self.feeds(f"section={quote(section.slug)}"),
             ),
         )
 
@@ -114,6 +129,7 @@ class Presenter:
             links=TagLinks(
                 self=self.url(f"/v1/tags/{quote(tag.slug)}"),
                 articles=self.url(f"/v1/articles?tag={quote(tag.slug)}"),
+                feeds=self.feeds(f"tag={quote(tag.slug)}"),
             ),
         )
 
@@ -138,6 +154,7 @@ class Presenter:
             links=AuthorLinks(
                 self=self.url(f"/v1/authors/{quote(author.slug)}"),
                 articles=self.url(f"/v1/articles?author={quote(author.slug)}"),
+                feeds=self.feeds(f"author={quote(author.slug)}"),
             ),
         )
 
@@ -286,6 +303,13 @@ class Presenter:
             "published_at": article.published_at,
             "updated_at": article.updated_at,
             "url": self.article_url(article.public_id),
+            "public_url": self.site.article_url(
+                public_id=article.public_id,
+                slug=article.slug,
+                lang=article.lang,
+                section=card.section.slug if card.section is not None else None,
+                published_at=article.published_at,
+            ),
         }
 
     def _hero(self, card: Card) -> ImageRead | None:
@@ -343,6 +367,10 @@ class Presenter:
             embargo=article.embargo,
             trashed_at=article.trashed_at,
             corrections=[Correction(**c) for c in article.corrections or []],
+            formats=ArticleFormats(
+                jsonld=self.url(f"/v1/articles/{article.public_id}/jsonld"),
+                ninjs=self.url(f"/v1/articles/{article.public_id}/ninjs"),
+            ),
             version=article.version,
         )
 
@@ -371,7 +399,7 @@ def presenter(
     settings: Settings, lang: str | None = None, *, preview: str | None = None
 ) -> Presenter:
     return Presenter(
-        settings.base_url,
+        site_of(settings),
         lang=lang or settings.default_language,
         default_lang=settings.default_language,
         preview=preview,

@@ -188,7 +188,17 @@ class ArticleCard(LangDir):
     reading_time: int = Field(description="Minutes, at the language's reading speed.")
     published_at: datetime | None
     updated_at: datetime
-    url: str
+    url: str = Field(description="This article in the API.")
+    public_url: str = Field(
+        description="The article's page on the web site (KHABAR_PUBLIC_URL_TEMPLATE)."
+    )
+
+
+class ArticleFormats(BaseModel):
+    """The article in other formats."""
+
+    jsonld: str = Field(description="schema.org NewsArticle (application/ld+json).")
+    ninjs: str = Field(description="IPTC ninjs 2.2, for partners.")
 
 
 class Correction(BaseModel):
@@ -217,6 +227,7 @@ class ArticleRead(ArticleCard):
     trashed_at: datetime | None = Field(description="When it went to the trash.")
     corrections: list[Correction] = Field(description="Public corrections, oldest first.")
     version: int
+    formats: ArticleFormats
 
 
 class ArticleList(BaseModel):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import LANG_PATTERN, SLUG_MAX, LangDir, Links, Patch
+from app.schemas.common import LANG_PATTERN, SLUG_MAX, FeedLinks, LangDir, Links, Patch
 from app.schemas.media import ImageRead
 
 AVATAR = Field(default=None, max_length=32, description="Id of a media item: the author's photo.")
@@ -45,6 +45,7 @@ class AuthorUpdate(Patch):
 class AuthorLinks(BaseModel):
     self: str
     articles: str
+    feeds: FeedLinks
 
 
 class AuthorRead(LangDir):

@@ -82,6 +82,14 @@ class Links(BaseModel):
     next: str | None = Field(default=None, description="The next page, or null on the last one.")
 
 
+class FeedLinks(BaseModel):
+    """Feeds of a collection, for readers ("follow us in feedly") and partners."""
+
+    rss: str = Field(description="RSS 2.0 with Media RSS.")
+    atom: str = Field(description="Atom 1.0.")
+    jsonfeed: str = Field(description="JSON Feed 1.1.")
+
+
 class LangDir(BaseModel):
     lang: str = Field(description="BCP 47 language of this object's text.", examples=["ar"])
     dir: Direction = Field(description="Text direction of this object's text.", examples=["rtl"])

@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas.articles import ArticleCard
-from app.schemas.common import SLUG_MAX, LangDir, Patch
+from app.schemas.common import SLUG_MAX, FeedLinks, LangDir, Patch
 
 NAMES_EXAMPLE: Any = {"ar": "اقتصاد", "en": "Economy"}
 LangMap = dict[str, str]
@@ -60,6 +60,7 @@ class SectionName(LangDir):
 class SectionLinks(BaseModel):
     self: str
     articles: str
+    feeds: FeedLinks
 
 
 class SectionRead(LangDir):

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import LANG_PATTERN, SLUG_MAX, LangDir, Links, Patch
+from app.schemas.common import LANG_PATTERN, SLUG_MAX, FeedLinks, LangDir, Links, Patch
 
 TagType = Literal["topic", "person", "organisation", "place", "event"]
 
@@ -36,6 +36,7 @@ class TagUpdate(Patch):
 class TagLinks(BaseModel):
     self: str
     articles: str
+    feeds: FeedLinks
 
 
 class TagRead(LangDir):

@@ -83,6 +83,11 @@ class TestGetAuthor:
             "links": {
                 "self": "http://testserver/v1/authors/salma-haddad",
                 "articles": "http://testserver/v1/articles?author=salma-haddad",
+                "feeds": {
+                    "rss": "http://testserver/v1/feeds/rss?author=salma-haddad",
+                    "atom": "http://testserver/v1/feeds/atom?author=salma-haddad",
+                    "jsonfeed": "http://testserver/v1/feeds/json?author=salma-haddad",
+                },
             },
         }
 

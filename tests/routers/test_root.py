@@ -23,12 +23,25 @@ class TestApiRoot:
             "sections": "http://testserver/v1/sections",
             "tags": "http://testserver/v1/tags",
             "authors": "http://testserver/v1/authors",
+            "search": "http://testserver/v1/search",
+            "media": "http://testserver/v1/media",
+            "site": "http://testserver/v1/site",
+            "feeds": {
+                "rss": "http://testserver/v1/feeds/rss",
+                "atom": "http://testserver/v1/feeds/atom",
+                "jsonfeed": "http://testserver/v1/feeds/json",
+            },
+            "sitemap": "http://testserver/v1/sitemap.xml",
+            "news_sitemap": "http://testserver/v1/sitemaps/news.xml",
+            "ninjs": "http://testserver/v1/ninjs",
             "docs": "http://testserver/docs",
             "openapi": "http://testserver/openapi.json",
         }
 
     def test_every_link_answers(self, client: TestClient) -> None:
-        for url in client.get("/v1").json()["links"].values():
+        links = client.get("/v1").json()["links"]
+        feeds = links.pop("feeds")
+        for url in [*links.values(), *feeds.values()]:
             assert client.get(url).status_code == 200, url
 
     def test_links_use_the_base_url(self, settings: Settings, database: Database) -> None:

@@ -307,6 +307,11 @@ class TestCreateSection:
         assert body["links"] == {
             "self": "http://testserver/v1/sections/economy",
             "articles": "http://testserver/v1/articles?section=economy",
+            "feeds": {
+                "rss": "http://testserver/v1/feeds/rss?section=economy",
+                "atom": "http://testserver/v1/feeds/atom?section=economy",
+                "jsonfeed": "http://testserver/v1/feeds/json?section=economy",
+            },
         }
         assert slugs(client.get("/v1/sections").json()["items"]) == ["economy"]
 

@@ -139,6 +139,10 @@ class TestGetTag:
         assert body["links"] == {
             "self": f"http://testserver/v1/tags/{quote('النقل-العام')}",
             "articles": f"http://testserver/v1/articles?tag={quote('النقل-العام')}",
+            "feeds": {
+                kind: f"http://testserver/v1/feeds/{path}?tag={quote('النقل-العام')}"
+                for kind, path in (("rss", "rss"), ("atom", "atom"), ("jsonfeed", "json"))
+            },
         }
 
     def test_by_slug_with_diacritics(self, client: TestClient, editor: Key) -> None:
