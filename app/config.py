@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     feed_full_content: bool = Field(
         default=True, description="Feeds carry the full body (else the summary only)."
     )
+    sitemap_urls: int = Field(
+        default=50_000,
+        ge=1,
+        le=50_000,
+        description="URLs per sitemap file (the protocol's limit is 50,000).",
+    )
     websub_hubs: list[str] = Field(
         default=[],
         description='WebSub hubs to ping when feeds change (JSON list: ["https://…"]).',
