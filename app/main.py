@@ -37,7 +37,7 @@ from app.routers import (
     tags,
 )
 from app.schemas.common import PROBLEM_MEDIA, FieldError, Problem
-from app.services import scheduler
+from app.services import scheduler, websub
 from app.services.storage import open_storage
 
 DESCRIPTION = """
@@ -136,16 +136,32 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Background work of every server process: scheduled publication, WebSub delivery.
         stop = asyncio.Event()
-        task = None
+        tasks = []
         if settings.scheduler_interval > 0:
-            task = asyncio.create_task(
-                scheduler.run(app.state.db, interval=settings.scheduler_interval, stop=stop)
+            tasks.append(
+                scheduler.run(
+                    app.state.db,
+                    interval=settings.scheduler_interval,
+                    stop=stop,
+                    hubs=settings.websub_hubs,
+                    base_url=settings.base_url,
+                )
             )
+        if settings.websub_interval > 0 and settings.websub_hubs:
+            tasks.append(
+                websub.run(
+                    app.state.db,
+                    interval=settings.websub_interval,
+                    max_attempts=settings.websub_max_attempts,
+                    stop=stop,
+                )
+            )
+        running = [asyncio.create_task(task) for task in tasks]
         yield
         stop.set()
-        if task is not None:
-            await task
+        await asyncio.gather(*running)
         if database is None:
             app.state.db.dispose()
 

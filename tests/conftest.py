@@ -84,6 +84,7 @@ def settings(database_url: str, media_dir: Path) -> Settings:
         base_url="http://testserver",
         media_dir=str(media_dir),
         scheduler_interval=0,
+        websub_interval=0,
     )
 
 

@@ -15,7 +15,7 @@ from app.models.media import ArticleMedia, Media
 from app.models.search import ArticleSearch, SearchState
 from app.models.section import Section, SectionPin
 from app.models.tag import Tag
-from app.models.workflow import AppSecret, ArticleRevision, AuditEvent
+from app.models.workflow import AppSecret, ArticleRevision, AuditEvent, WebSubPing
 
 __all__ = [
     "ApiKey",
@@ -37,4 +37,5 @@ __all__ = [
     "Section",
     "SectionPin",
     "Tag",
+    "WebSubPing",
 ]

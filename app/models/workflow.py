@@ -66,3 +66,25 @@ class AppSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSubPing(Base):
+    """A queued WebSub notification: tell ``hub`` that the feed ``topic`` changed.
+
+    Written in the same transaction as the change, delivered by each server process's
+    dispatcher (``app.services.websub``), retried with backoff until delivered or dead.
+    """
+
+    __tablename__ = "websub_ping"
+    __table_args__ = (Index("ix_websub_ping_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # pending → delivered, or dead after too many failed attempts
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

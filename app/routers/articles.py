@@ -69,6 +69,7 @@ from app.services import articles as article_service
 from app.services import audit as audit_service
 from app.services import preview as preview_service
 from app.services import revisions as revision_service
+from app.services import websub as websub_service
 from app.services.articles import ArticleFilters, Full
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
@@ -298,6 +299,19 @@ def _load(session: Session, article_id: str) -> Article:
     return article
 
 
+def _commit(session: Session, settings: Settings, article: Article, *, was_public: bool) -> None:
+    """Commit a write of an article, with the WebSub pings for its feeds when the public sees
+    the change (queued in the same transaction: see app.services.websub)."""
+    websub_service.article_changed(
+        session,
+        article,
+        hubs=settings.websub_hubs,
+        base_url=settings.base_url,
+        was_public=was_public,
+    )
+    session.commit()
+
+
 def _written(
     request: Request,
     session: Session,
@@ -339,7 +353,7 @@ def create_article(
         key=key,
         default_lang=settings.default_language,
     )
-    session.commit()
+    _commit(session, settings, article, was_public=False)
     return _written(
         request,
         session,
@@ -368,6 +382,7 @@ def update_article(
     """Needs `If-Match` with the ETag you read: a stale one gets 412 and changes nothing.
     Writers may edit only the drafts they created. Every saved change is a new revision."""
     article = _load(session, article_id)
+    was_public = article.status == "published"
     article_service.update_article(
         session,
         article=article,
@@ -375,7 +390,7 @@ def update_article(
         if_match=if_match,
         key=key,
     )
-    session.commit()
+    _commit(session, settings, article, was_public=was_public)
     return _written(request, session, settings, article_id)
 
 
@@ -397,8 +412,9 @@ def trash_article(
     it back as a draft. Writers may trash only their own drafts. An admin's `POST …/purge`
     deletes it for good."""
     article = _load(session, article_id)
+    was_public = article.status == "published"
     article_service.trash_article(session, article=article, if_match=if_match, key=key)
-    session.commit()
+    _commit(session, settings, article, was_public=was_public)
     return _written(request, session, settings, article_id)
 
 
@@ -412,8 +428,9 @@ def _transition(
     change: Callable[..., Article],
 ) -> Response:
     article = _load(session, article_id)
+    was_public = article.status == "published"
     change(session, article=article, if_match=if_match, key=key)
-    session.commit()
+    _commit(session, settings, article, was_public=was_public)
     return _written(request, session, settings, article_id)
 
 
@@ -539,6 +556,7 @@ def schedule_article(
     `KHABAR_SCHEDULER_INTERVAL`); until then it is on no public endpoint. Scheduling again
     moves the time."""
     article = _load(session, article_id)
+    was_public = article.status == "published"
     article_service.schedule_article(
         session,
         article=article,
@@ -547,7 +565,7 @@ def schedule_article(
         if_match=if_match,
         key=key,
     )
-    session.commit()
+    _commit(session, settings, article, was_public=was_public)
     return _written(request, session, settings, article_id)
 
 
@@ -754,10 +772,11 @@ def restore_revision(
     in between stay in the history). The article's state — published or not, its schedule,
     its corrections — stays as it is. Links to things deleted since are left out."""
     article = _load(session, article_id)
+    was_public = article.status == "published"
     article_service.restore_revision(
         session, article=article, version=version, if_match=if_match, key=key
     )
-    session.commit()
+    _commit(session, settings, article, was_public=was_public)
     return _written(request, session, settings, article_id)
 
 

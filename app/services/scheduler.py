@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import bindparam, select
 
@@ -25,6 +26,7 @@ from app.db import Database
 from app.models import Article
 from app.models.base import UTCDateTime, utcnow
 from app.services import articles as article_service
+from app.services import websub as websub_service
 
 log = logging.getLogger("khabar.scheduler")
 _ANY_DUE = (
@@ -36,9 +38,12 @@ _ANY_DUE = (
 )
 
 
-def publish_due(db: Database, *, limit: int = 500) -> list[str]:
-    """One pass: publish every article that is due now. Returns the public ids this process
-    published (not those another process took)."""
+def publish_due(
+    db: Database, *, limit: int = 500, hubs: Sequence[str] = (), base_url: str = ""
+) -> list[str]:
+    """One pass: publish every article that is due now (queueing WebSub pings to ``hubs`` for
+    its feeds in the same transaction). Returns the public ids this process published (not
+    those another process took)."""
     done: list[str] = []
     skip: set[int] = set()
     # Most passes find nothing: ask with a plain read first, so an idle scheduler never takes
@@ -63,6 +68,9 @@ def publish_due(db: Database, *, limit: int = 500) -> list[str]:
                 return done
             try:
                 if article_service.publish_due(session, article=article):
+                    websub_service.article_changed(
+                        session, article, hubs=list(hubs), base_url=base_url, was_public=False
+                    )
                     session.commit()
                     done.append(article.public_id)
                     log.info("published scheduled article %s", article.public_id)
@@ -73,11 +81,18 @@ def publish_due(db: Database, *, limit: int = 500) -> list[str]:
     return done
 
 
-async def run(db: Database, *, interval: float, stop: asyncio.Event) -> None:
+async def run(
+    db: Database,
+    *,
+    interval: float,
+    stop: asyncio.Event,
+    hubs: Sequence[str] = (),
+    base_url: str = "",
+) -> None:
     """Look for due articles every ``interval`` seconds until ``stop`` is set."""
     while not stop.is_set():
         try:
-            await asyncio.to_thread(publish_due, db)
+            await asyncio.to_thread(publish_due, db, hubs=hubs, base_url=base_url)
         except Exception:  # the database may be down for a moment; try again next time
             log.exception("scheduler pass failed")
         with contextlib.suppress(TimeoutError):
