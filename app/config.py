@@ -111,6 +111,14 @@ class Settings(BaseSettings):
         default=[],
         description='WebSub hubs to ping when feeds change (JSON list: ["https://…"]).',
     )
+    websub_interval: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often (s) each process delivers queued WebSub pings; 0 = off.",
+    )
+    websub_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts per WebSub ping before it is given up (dead)."
+    )
     scheduler_interval: float = Field(
         default=1.0,
         ge=0,
