@@ -41,8 +41,10 @@ class TestApiRoot:
     def test_every_link_answers(self, client: TestClient) -> None:
         links = client.get("/v1").json()["links"]
         feeds = links.pop("feeds")
+        search = links.pop("search")
         for url in [*links.values(), *feeds.values()]:
             assert client.get(url).status_code == 200, url
+        assert client.get(search, params={"q": "خبر"}).status_code == 200
 
     def test_links_use_the_base_url(self, settings: Settings, database: Database) -> None:
         elsewhere = settings.model_copy(update={"base_url": "https://api.example.org/news/"})
