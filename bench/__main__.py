@@ -13,7 +13,17 @@ from rich.console import Console
 from bench import report
 from bench.harness import Options, run
 
-SCENARIOS = ("by-id", "by-slug", "list-first", "list-deep", "rendition", "first-render")
+SCENARIOS = (
+    "by-id",
+    "by-slug",
+    "list-first",
+    "list-deep",
+    "feed",
+    "feed-304",
+    "feed-build",
+    "rendition",
+    "first-render",
+)
 
 
 def parse(argv: list[str]) -> Options:
@@ -21,7 +31,8 @@ def parse(argv: list[str]) -> Options:
         prog="python -m bench",
         description="Generate a news data set, serve it with `khabar serve` and with a bare "
         "uvicorn baseline that replays Khabar's responses, and load both from another CPU; "
-        "likewise a cached image rendition against a static file server, and time first renders.",
+        "likewise a cached image rendition against a static file server; time first renders "
+        "and in-process feed builds.",
     )
     parser.add_argument("--articles", type=int, default=100_000, help="default: %(default)s")
     parser.add_argument(
@@ -47,6 +58,12 @@ def parse(argv: list[str]) -> Options:
         type=int,
         default=7,
         help="photos rendered once each by first-render (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--feed-builds",
+        type=int,
+        default=20,
+        help="in-process builds of the RSS feed timed by feed-build (default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=1, help="data set and photo seed")
     parser.add_argument(
@@ -76,8 +93,14 @@ def parse(argv: list[str]) -> Options:
     only = [s.strip() for s in args.only.split(",")] if args.only else None
     if only and set(only) - set(SCENARIOS):
         parser.error(f"unknown scenario(s): {', '.join(sorted(set(only) - set(SCENARIOS)))}")
-    if args.articles < 100 or min(args.connections, args.ids, args.slugs, args.renders) < 1:
-        parser.error("need --articles >= 100 and --connections, --ids, --slugs, --renders >= 1")
+    if (
+        args.articles < 100
+        or min(args.connections, args.ids, args.slugs, args.renders, args.feed_builds) < 1
+    ):
+        parser.error(
+            "need --articles >= 100 and --connections, --ids, --slugs, --renders, "
+            "--feed-builds >= 1"
+        )
     if args.duration <= 0 or args.warmup < 0:
         parser.error("need --duration > 0 and --warmup >= 0")
     return Options(
@@ -95,6 +118,7 @@ def parse(argv: list[str]) -> Options:
         keep=args.keep,
         retries=max(args.retries, 0),
         renders=args.renders,
+        feed_builds=args.feed_builds,
     )
 
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from rich.console import Console
 
-from bench import media, report
+from bench import feed, media, report
 from bench.dataset import DatasetInfo, ensure_dataset
 from bench.load import LoadSettings, choose_tool, run_load
 from bench.report import NOISY
@@ -48,6 +48,7 @@ class Options:
     keep: bool
     retries: int
     renders: int
+    feed_builds: int
 
     def selected(self, key: str) -> bool:
         return self.only is None or key in self.only
@@ -165,6 +166,19 @@ def run(options: Options, console: Console) -> dict[str, Any]:
             lengths |= media.capture_rendition(khabar, static, cached, media_dir)
             scenarios.append(media.rendition_scenario(cached))
 
+        feed_build = None
+        if options.selected("feed-build"):
+            for server in servers:
+                server.wait_idle()
+            feed_build = feed.generation(
+                khabar,
+                dataset.url,
+                media_dir=media_dir,
+                builds=options.feed_builds,
+                cpu=cpus.server,
+                console=console,
+            )
+
         first_render = None
         if cached is not None and items:
             for server in servers:
@@ -224,6 +238,7 @@ def run(options: Options, console: Console) -> dict[str, Any]:
             "ids": options.ids,
             "slugs": options.slugs,
             "renders": options.renders,
+            "feed_builds": options.feed_builds,
             "uvicorn": UVICORN_OPTIONS,
             "khabar_access_log": khabar_logs,
             "baseline_access_log": access_log,
@@ -232,6 +247,7 @@ def run(options: Options, console: Console) -> dict[str, Any]:
         "media_dir": str(media_dir) if options.db else None,
         "scenarios": rows,
         "first_render": first_render,
+        "feed_build": feed_build,
         "khabar_peak_rss_kib": rss.get("khabar"),
         "baseline_peak_rss_kib": rss.get("baseline"),
         "static_peak_rss_kib": rss.get("static"),
@@ -298,6 +314,8 @@ def _measure(
                 lengths,
                 settings,
                 label=f"{scenario.key}-{server.name}-{attempt}",
+                headers=scenario.headers,
+                status=scenario.status,
             )
             if result["requests"] == 0:
                 raise RuntimeError(
@@ -322,7 +340,10 @@ def _measure(
         results[side]["attempts"] = attempt + 1
     return {
         **scenario.to_json(),
-        "mean_response_bytes": round(sum(lengths[p] for p in scenario.paths) / len(scenario.paths)),
+        "mean_response_bytes": round(
+            sum(lengths[p] if scenario.status == 200 else 0 for p in scenario.paths)
+            / len(scenario.paths)
+        ),
         "khabar": results["khabar"],
         "baseline": results["baseline"],
         "ratio": round(results["khabar"]["rps"] / max(results["baseline"]["rps"], 1e-9), 4),

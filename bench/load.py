@@ -55,11 +55,19 @@ def run_load(
     lengths: dict[str, int],
     settings: LoadSettings,
     label: str,
+    *,
+    headers: dict[str, str] | None = None,
+    status: int = 200,
 ) -> dict[str, Any]:
+    """``lengths`` are the bodies of the 200 responses; any other status expects none."""
+    if status != 200:
+        lengths = dict.fromkeys(paths, 0)
     if settings.tool == "wrk":
-        result = _run_wrk(processes, server, paths, settings, label)
+        result = _run_wrk(processes, server, paths, settings, label, headers or {}, status)
     else:
-        result = _run_python(processes, server, paths, lengths, settings, label)
+        result = _run_python(
+            processes, server, paths, lengths, settings, label, headers or {}, status
+        )
     # The share of the server's CPU that went to other processes during the run: the machine
     # may be shared (tests running meanwhile), which makes every figure lower and noisier.
     busy = result["cpu_busy"].get(str(settings.server_cpu))
@@ -77,6 +85,8 @@ def _run_python(
     lengths: dict[str, int],
     settings: LoadSettings,
     label: str,
+    headers: dict[str, str],
+    status: int,
 ) -> dict[str, Any]:
     spec = Spec(
         host=HOST,
@@ -88,6 +98,8 @@ def _run_python(
         server_pid=server.pid,
         cpus=settings.cpus,
         lengths={p: lengths[p] for p in paths},
+        headers=headers,
+        status=status,
     )
     spec_path = settings.workdir / f"{label}.spec.json"
     spec_path.write_text(json.dumps(asdict(spec)))
@@ -115,6 +127,8 @@ def _wait(processes: Processes, child: subprocess.Popen[bytes], settings: LoadSe
 
 _LUA = """
 local paths = {PATHS}
+local headers = {HEADERS}
+local expected = {STATUS}
 local i = 0
 bad = 0  -- global: done() reads it from each thread with thread:get
 threads = {}
@@ -125,11 +139,11 @@ end
 
 function request()
   i = i % #paths + 1
-  return wrk.format("GET", paths[i])
+  return wrk.format("GET", paths[i], headers)
 end
 
 function response(status, headers, body)
-  if status ~= 200 then bad = bad + 1 end
+  if status ~= expected then bad = bad + 1 end
 end
 
 function done(summary, latency, requests)
@@ -152,11 +166,18 @@ def _run_wrk(
     paths: list[str],
     settings: LoadSettings,
     label: str,
+    headers: dict[str, str],
+    status: int,
 ) -> dict[str, Any]:
     wrk = shutil.which("wrk")
     assert wrk is not None
     script = settings.workdir / f"{label}.lua"
-    script.write_text(_LUA.replace("{PATHS}", "{" + ", ".join(map(json.dumps, paths)) + "}"))
+    lua_headers = ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items())
+    script.write_text(
+        _LUA.replace("{PATHS}", "{" + ", ".join(map(json.dumps, paths)) + "}")
+        .replace("{HEADERS}", "{" + lua_headers + "}")
+        .replace("{STATUS}", str(status))
+    )
     url = f"http://{HOST}:{server.port}"
     # wrk takes whole seconds only.
     warmup, duration = math.ceil(settings.warmup), max(1, math.ceil(settings.duration))
@@ -193,7 +214,7 @@ def _run_wrk(
     kinds = {
         name: raw[key]
         for name, key in (
-            ("HTTP status not 200", "non200"),
+            (f"HTTP status not {status}", "non200"),
             ("connect", "connect"),
             ("read", "read"),
             ("write", "write"),

@@ -3,8 +3,9 @@
 C keep-alive connections each send one GET, wait for the whole response, record its latency and
 send the next (no pipelining, like wrk). The paths are taken round robin over all connections.
 Parsing is the least that is still correct for the servers under test: the status code, and
-``Content-Length`` to know where the body ends (both servers always send it; a response without
-one is counted as an error and its connection replaced).
+``Content-Length`` to know where the body ends (both servers always send it, except with a 304
+or 204, which has no body whatever its headers say; any other response without one is counted as
+an error and its connection replaced).
 
 It runs on uvloop with asyncio protocols (no streams) and the garbage collector off, because the
 client shares nothing with the server but must not be the bottleneck: the report includes the
@@ -45,6 +46,9 @@ class Spec:
     # Expected body length per path: a different length is an error (the baseline must serve
     # exactly what Khabar served).
     lengths: dict[str, int] = field(default_factory=dict)
+    # Sent with every request; any other status than `status` is an error.
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
 
 
 class Run:
@@ -53,9 +57,10 @@ class Run:
     def __init__(self, spec: Spec, loop: asyncio.AbstractEventLoop) -> None:
         self.spec = spec
         self.loop = loop
-        host = f"{spec.host}:{spec.port}".encode()
+        fields = {"Host": f"{spec.host}:{spec.port}", **spec.headers}
+        head = "".join(f"{name}: {value}\r\n" for name, value in fields.items()).encode()
         self.requests = [
-            b"GET " + path.encode("ascii") + b" HTTP/1.1\r\nHost: " + host + b"\r\n\r\n"
+            b"GET " + path.encode("ascii") + b" HTTP/1.1\r\n" + head + b"\r\n"
             for path in spec.paths
         ]
         self.lengths = [spec.lengths.get(path, -1) for path in spec.paths]
@@ -80,7 +85,7 @@ class Run:
             return
         self.latencies.append(time.perf_counter_ns() - started)
         self.bytes += size
-        if status != 200:
+        if status != self.spec.status:
             self.error(f"HTTP {status}", self.spec.paths[index])
         elif self.lengths[index] >= 0 and length != self.lengths[index]:
             self.error("body length differs", f"{self.spec.paths[index]}: {length}")
@@ -131,11 +136,14 @@ class Client(asyncio.Protocol):
             head = bytes(buffer[:end]).lower()
             self.status = int(head[9:12])
             start = head.find(b"\r\ncontent-length:")
-            if start < 0:
+            if self.status in (204, 304):
+                length = 0  # RFC 9112 §6.3: never a body
+            elif start < 0:
                 self.fail("no Content-Length", head[:200].decode("latin-1"))
                 return
-            stop = head.find(b"\r\n", start + 2)
-            length = int(head[start + 17 : stop if stop > 0 else end])
+            else:
+                stop = head.find(b"\r\n", start + 2)
+                length = int(head[start + 17 : stop if stop > 0 else end])
             self.header_end = end + 4
             self.response_end = end + 4 + length
         if len(buffer) < self.response_end:

@@ -165,9 +165,38 @@ def first_render_table(first: dict[str, Any]) -> Table:
     return out
 
 
+def feed_build_table(built: dict[str, Any]) -> Table:
+    out = Table(
+        title=f"Feed build, in-process: RSS, {built['items']} items, "
+        f"{'full content' if built['full_content'] else 'summaries'}, "
+        f"{built['bytes'] / 1024:.0f} KiB, {built['builds']} builds",
+        title_justify="left",
+        caption="feeds.build + feeds.render in a read session of its own, on the server's CPU "
+        "while the servers are idle; then feeds.latest alone (queries and ORM rows) and "
+        "feeds.render alone (lxml). Presenting (ArticleRead) is the rest.",
+        caption_justify="left",
+    )
+    out.add_column("")
+    for name in ("median ms", "min ms", "max ms"):
+        out.add_column(name, justify="right")
+    for label, key in (
+        ("build + render (wall)", "build_ms"),
+        ("  its CPU", "cpu_ms"),
+        ("  queries (feeds.latest)", "queries_ms"),
+        ("  XML (feeds.render)", "render_ms"),
+    ):
+        values = built[key]
+        out.add_row(
+            label, f"{values['median']:,.1f}", f"{values['min']:,.1f}", f"{values['max']:,.1f}"
+        )
+    return out
+
+
 def show(console: Console, results: dict[str, Any]) -> None:
     if results["scenarios"]:
         console.print(table(results))
+    if results.get("feed_build"):
+        console.print(feed_build_table(results["feed_build"]))
     first = results.get("first_render")
     if first:
         console.print(first_render_table(first))

@@ -10,16 +10,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from lxml import etree
 from rich.console import Console
 from rich.progress import track
 from sqlalchemy import create_engine, select
 
+from app.config import Settings
 from app.models import Article
 from app.services.pagination import encode_cursor
 from bench.servers import get
 
 PAGE = 20
 FULL_DEPTH = 50_000
+FEED = "/v1/feeds/rss"
+FEED_ITEMS = Settings.model_fields["feed_items"].default
 # Hop-by-hop or per-response headers: uvicorn writes its own Date, and the baseline computes
 # Content-Length; everything else Khabar sent (ETag, Cache-Control, Vary, Link, ...) is replayed.
 _NOT_REPLAYED = {"date", "server", "content-length", "connection", "transfer-encoding"}
@@ -36,6 +40,13 @@ class Scenario:
     # paths) or "static" (bench/static.py serves the same file at baseline_paths).
     baseline: str = "replay"
     baseline_paths: list[str] | None = None
+    # Sent with every request, and the status every response must have. A scenario that
+    # revalidates sends If-None-Match with the ETag its (one) path answered with, learnt when
+    # the responses are captured, and expects 304.
+    headers: dict[str, str] | None = None
+    status: int = 200
+    revalidate: bool = False
+    items: int | None = None  # how many items the (RSS) response must have
 
     def paths_for(self, side: str) -> list[str]:
         """The URLs loaded on "khabar" or on "baseline"."""
@@ -50,11 +61,14 @@ class Scenario:
             "urls": len(self.paths),
             "note": self.note,
             "baseline": self.baseline,
+            "status": self.status,
+            "headers": self.headers,
         }
 
 
 def plan(database_url: str, *, articles: int, ids: int, slugs: int, seed: int) -> list[Scenario]:
-    """The four scenarios, with ids and slugs drawn at random (seeded) from the data set."""
+    """The article and feed scenarios, with ids and slugs drawn at random (seeded) from the
+    data set."""
     rng = random.Random(seed)
     depth = FULL_DEPTH if articles >= 2 * FULL_DEPTH else articles // 2
     engine = create_engine(database_url)
@@ -119,6 +133,23 @@ def plan(database_url: str, *, articles: int, ids: int, slugs: int, seed: int) -
             f"limit={PAGE}, cursor {depth_note}",
             check={deep_path: first_next.public_id},
         ),
+        # Khabar's defaults: the newest 50 articles (KHABAR_FEED_ITEMS), full content.
+        Scenario(
+            "feed",
+            "RSS feed, cold",
+            [FEED],
+            f"{min(FEED_ITEMS, articles)} items, full content, no validators",
+            check={FEED: first_page.public_id},
+            items=min(FEED_ITEMS, articles),
+        ),
+        Scenario(
+            "feed-304",
+            "RSS feed, conditional",
+            [FEED],
+            "If-None-Match: its ETag → 304",
+            status=304,
+            revalidate=True,
+        ),
     ]
 
 
@@ -129,7 +160,8 @@ def capture(port: int, scenarios: list[Scenario], path: Path, console: Console) 
     """
     stored: dict[str, Any] = {}
     lengths: dict[str, int] = {}
-    targets = ["/healthz", *(p for s in scenarios for p in s.paths)]
+    # dict.fromkeys: the feed scenarios share their URL.
+    targets = list(dict.fromkeys(["/healthz", *(p for s in scenarios for p in s.paths)]))
     for target in track(targets, description="Fetching Khabar's responses", console=console):
         status, headers, body = get(port, target)
         if status != 200:
@@ -142,9 +174,32 @@ def capture(port: int, scenarios: list[Scenario], path: Path, console: Console) 
         lengths[target] = len(body)
     for scenario in scenarios:
         for target, public_id in (scenario.check or {}).items():
-            items = json.loads(base64.b64decode(stored[target]["body"]))["items"]
-            if not items or items[0]["id"] != public_id:
-                got = items[0]["id"] if items else None
+            items = _item_ids(base64.b64decode(stored[target]["body"]))
+            if not items or items[0] != public_id:
+                got = items[0] if items else None
                 raise RuntimeError(f"{target}: first item {got}, expected {public_id}")
+            if scenario.items is not None and len(items) != scenario.items:
+                raise RuntimeError(f"{target}: {len(items)} items, expected {scenario.items}")
+        if scenario.revalidate:
+            (target,) = scenario.paths
+            etag = dict((k.lower(), v) for k, v in stored[target]["headers"])["etag"]
+            scenario.headers = {"If-None-Match": etag}
+            status, headers, body = get(port, target, headers=scenario.headers)
+            if status != 304 or body:
+                raise RuntimeError(f"Khabar answered {status} to {target} with If-None-Match")
+            # The baseline answers a request that sends this ETag with these headers.
+            stored[target]["not_modified"] = {
+                "etag": etag,
+                "headers": [[k, v] for k, v in headers if k.lower() not in _NOT_REPLAYED],
+            }
     path.write_text(json.dumps(stored))
     return lengths
+
+
+def _item_ids(body: bytes) -> list[str]:
+    """The public ids of a list page's items (JSON), or of an RSS feed's (its guids are tag:
+    URIs ending in the id)."""
+    if body.startswith(b"<?xml"):
+        guids = etree.fromstring(body).findall("channel/item/guid")
+        return [(guid.text or "").rsplit(":", 1)[-1] for guid in guids]
+    return [item["id"] for item in json.loads(body)["items"]]

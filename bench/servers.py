@@ -184,10 +184,12 @@ def free_port() -> int:
         return port
 
 
-def get(port: int, path: str, timeout: float = 30) -> tuple[int, list[tuple[str, str]], bytes]:
+def get(
+    port: int, path: str, timeout: float = 30, headers: dict[str, str] | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
         return response.status, response.getheaders(), response.read()
     finally:
