@@ -299,35 +299,38 @@ def _load(session: Session, article_id: str) -> Article:
     return article
 
 
-def _commit(session: Session, settings: Settings, article: Article, *, was_public: bool) -> None:
-    """Commit a write of an article, with the WebSub pings for its feeds when the public sees
-    the change (queued in the same transaction: see app.services.websub)."""
+def _saved(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    article: Article,
+    *,
+    was_public: bool,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Finish a write of an article: the response shows the article as this write left it
+    (read in the write's own transaction: after the commit another editor's save may already
+    be there), the WebSub pings for its feeds are queued when the public sees the change (in
+    the same transaction: see app.services.websub), and then it commits."""
+    public_id = article.public_id
+    session.expire_all()
+    current = article_service.get_article(session, article_id=public_id, public=False)
+    if current is None:
+        raise NotFound(f"No article has the id «{public_id}».")
+    full = article_service.full(session, current, public=False)
+    response = _read(
+        request, settings, full, public=False, status_code=status_code, headers=headers
+    )
     websub_service.article_changed(
         session,
-        article,
+        current,
         hubs=settings.websub_hubs,
         base_url=settings.base_url,
         was_public=was_public,
     )
     session.commit()
-
-
-def _written(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    article_id: str,
-    *,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """The article as it is after a committed write (drafts included: the caller has a key)."""
-    session.expire_all()
-    article = article_service.get_article(session, article_id=article_id, public=False)
-    if article is None:
-        raise NotFound(f"No article has the id «{article_id}».")
-    full = article_service.full(session, article, public=False)
-    return _read(request, settings, full, public=False, status_code=status_code, headers=headers)
+    return response
 
 
 @router.post(
@@ -353,12 +356,12 @@ def create_article(
         key=key,
         default_lang=settings.default_language,
     )
-    _commit(session, settings, article, was_public=False)
-    return _written(
+    return _saved(
         request,
         session,
         settings,
-        article.public_id,
+        article,
+        was_public=False,
         status_code=201,
         headers={"Location": f"/v1/articles/{article.public_id}"},
     )
@@ -390,8 +393,7 @@ def update_article(
         if_match=if_match,
         key=key,
     )
-    _commit(session, settings, article, was_public=was_public)
-    return _written(request, session, settings, article_id)
+    return _saved(request, session, settings, article, was_public=was_public)
 
 
 @router.delete(
@@ -414,8 +416,7 @@ def trash_article(
     article = _load(session, article_id)
     was_public = article.status == "published"
     article_service.trash_article(session, article=article, if_match=if_match, key=key)
-    _commit(session, settings, article, was_public=was_public)
-    return _written(request, session, settings, article_id)
+    return _saved(request, session, settings, article, was_public=was_public)
 
 
 def _transition(
@@ -430,8 +431,7 @@ def _transition(
     article = _load(session, article_id)
     was_public = article.status == "published"
     change(session, article=article, if_match=if_match, key=key)
-    _commit(session, settings, article, was_public=was_public)
-    return _written(request, session, settings, article_id)
+    return _saved(request, session, settings, article, was_public=was_public)
 
 
 STATE_ERRORS = problem_responses(401, 403, 404, 409, 412, 428)
@@ -565,8 +565,7 @@ def schedule_article(
         if_match=if_match,
         key=key,
     )
-    _commit(session, settings, article, was_public=was_public)
-    return _written(request, session, settings, article_id)
+    return _saved(request, session, settings, article, was_public=was_public)
 
 
 @router.post(
@@ -776,8 +775,7 @@ def restore_revision(
     article_service.restore_revision(
         session, article=article, version=version, if_match=if_match, key=key
     )
-    _commit(session, settings, article, was_public=was_public)
-    return _written(request, session, settings, article_id)
+    return _saved(request, session, settings, article, was_public=was_public)
 
 
 def _load_any(session: Session, article_id: str) -> Article:
