@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
-from email.utils import format_datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from fastapi import Request, Response
@@ -74,6 +74,45 @@ def json_response(
     ):
         return Response(status_code=304, headers=out)
     return Response(body, status_code=status_code, media_type=JSON_MEDIA, headers=out)
+
+
+def bytes_response(
+    request: Request,
+    settings: Settings,
+    body: bytes,
+    *,
+    media_type: str,
+    public: bool = True,
+    last_modified: datetime | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """``json_response`` for bytes made elsewhere (feeds, sitemaps, JSON-LD): a strong ETag
+    over them, ``Last-Modified`` when given, and a 304 for ``If-None-Match`` or, when that is
+    not sent, ``If-Modified-Since`` (RFC 9110 §13.2.2)."""
+    etag = make_etag(body)
+    out = {"ETag": etag, "Cache-Control": cache_control(settings, public=public), **(headers or {})}
+    if last_modified is not None:
+        out["Last-Modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
+    if request.method in ("GET", "HEAD") and _not_modified(request, etag, last_modified):
+        return Response(status_code=304, headers=out)
+    return Response(body, media_type=media_type, headers=out)
+
+
+def _not_modified(request: Request, etag: str, last_modified: datetime | None) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return etag_matches(if_none_match, etag)
+    since = request.headers.get("if-modified-since")
+    if since is None or last_modified is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False  # an unparsable date is ignored
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    # Whole seconds, as Last-Modified has them.
+    return last_modified.replace(microsecond=0) <= when
 
 
 def page_links(

@@ -6,8 +6,6 @@ read), so every response is the same for everyone and cacheable as such.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -15,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.deps import AuthorQuery, LangQuery, SectionQuery, SessionDep, SettingsDep, TagQuery
-from app.responses import cache_control, etag_matches, make_etag
+from app.responses import bytes_response
 from app.routers.present import presenter
 from app.schemas.common import problem_responses
 from app.services import feeds as feed_service
@@ -154,36 +152,16 @@ def _feed(
     feed = feed_service.build(session, settings, kind=kind, query=query, present=view.article)
     session.close()  # the connection goes back to the pool before the rendering
     body = feed_service.render(feed)
-    headers = {
-        "ETag": make_etag(body),
-        "Cache-Control": cache_control(settings, public=True),
-        "Vary": "Accept-Encoding",
-    }
-    updated = feed.updated
-    if updated is not None:
-        headers["Last-Modified"] = format_datetime(updated.astimezone(UTC), usegmt=True)
+    headers = {"Vary": "Accept-Encoding"}
     if feed.hubs:
         # WebSub discovery (§4) by Link headers as well, for subscribers that look only there.
         links = [f'<{hub}>; rel="hub"' for hub in feed.hubs] + [f'<{feed.self_url}>; rel="self"']
         headers["Link"] = ", ".join(links)
-    if _not_modified(request, headers["ETag"], updated):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=MEDIA_TYPES[kind], headers=headers)
-
-
-def _not_modified(request: Request, etag: str, updated: datetime | None) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match when sent, else If-Modified-Since (whole seconds, as
-    Last-Modified has them); an unparsable date is ignored."""
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        return etag_matches(if_none_match, etag)
-    since = request.headers.get("if-modified-since")
-    if since is None or updated is None:
-        return False
-    try:
-        when = parsedate_to_datetime(since)
-    except (TypeError, ValueError, IndexError):
-        return False
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return updated.replace(microsecond=0) <= when
+    return bytes_response(
+        request,
+        settings,
+        body,
+        media_type=MEDIA_TYPES[kind],
+        last_modified=feed.updated,
+        headers=headers,
+    )

@@ -9,17 +9,14 @@ accepts for sitemaps on another host, or proxy it from the web site.
 
 from __future__ import annotations
 
-from datetime import datetime
-from email.utils import format_datetime
 from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Path, Request, Response
 
-from app.config import Settings
 from app.deps import OptionalKey, SessionDep, SettingsDep, sees_drafts, sees_embargo
 from app.errors import NotFound
-from app.responses import cache_control, etag_matches, make_etag
+from app.responses import bytes_response
 from app.routers.articles import ArticleId
 from app.routers.present import presenter
 from app.schemas.common import problem_responses
@@ -39,28 +36,6 @@ def _xml(description: str) -> dict[int | str, dict[str, object]]:
         200: {"description": description, "content": {"application/xml": {}}},
         **problem_responses(304),
     }
-
-
-def _send(
-    request: Request,
-    settings: Settings,
-    body: bytes,
-    *,
-    media_type: str,
-    public: bool = True,
-    last_modified: datetime | None = None,
-    vary: bool = False,
-) -> Response:
-    """``json_response`` for bytes made elsewhere: a strong ETag over them, 304 on a match."""
-    etag = make_etag(body)
-    headers = {"ETag": etag, "Cache-Control": cache_control(settings, public=public)}
-    if vary:
-        headers["Vary"] = "Authorization"
-    if last_modified is not None:
-        headers["Last-Modified"] = format_datetime(last_modified, usegmt=True)
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, headers={**headers, "Content-Type": media_type})
 
 
 @router.get(
@@ -84,7 +59,7 @@ def sitemap_index(request: Request, session: SessionDep, settings: SettingsDep) 
     entries.append((f"{base}/v1/sitemaps/news.xml", None))
     body = sitemap_service.index_xml(entries)
     changed = [lastmod for lastmod in files if lastmod is not None]
-    return _send(
+    return bytes_response(
         request, settings, body, media_type=XML_MEDIA, last_modified=max(changed, default=None)
     )
 
@@ -101,7 +76,7 @@ def news_sitemap(request: Request, session: SessionDep, settings: SettingsDep) -
     publication's name in each article's language, the language, date and headline."""
     entries = sitemap_service.news(session)
     body = sitemap_service.news_xml(site(settings), entries)
-    return _send(request, settings, body, media_type=XML_MEDIA)
+    return bytes_response(request, settings, body, media_type=XML_MEDIA)
 
 
 @router.get(
@@ -123,7 +98,7 @@ def article_sitemap(
     if entries is None:
         raise NotFound(f"There is no article sitemap {n}: see /v1/sitemap.xml.")
     body = sitemap_service.urlset_xml(site(settings), entries)
-    return _send(
+    return bytes_response(
         request,
         settings,
         body,
@@ -162,12 +137,12 @@ def get_article_jsonld(
         raise NotFound(f"No published article has the id «{article_id}».")
     view = presenter(settings)
     document = jsonld_service.news_article(view.article(full), view.site)
-    return _send(
+    return bytes_response(
         request,
         settings,
         orjson.dumps(document),
         media_type=LD_MEDIA,
         public=key is None,
         last_modified=full.article.updated_at,
-        vary=True,
+        headers={"Vary": "Authorization"},
     )
