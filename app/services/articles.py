@@ -6,6 +6,7 @@ Every public read goes through ``published()``; nothing public bypasses it.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -172,10 +173,69 @@ def _no(type_: Any) -> Any:
     return cast(null(), type_)
 
 
-# kind, position, slug, name, lang, type, names, target (an article id)
+def _link_branches(of: Callable[[Any], ColumnElement[bool]]) -> list[Select[Any]]:
+    """One SELECT per kind of link of the articles ``of`` picks (by their article_id column),
+    all of the same columns: kind, article id, position, slug, name, lang, type, names, target
+    (an author's avatar media id, or a related article's id)."""
+    return [
+        select(
+            literal("section"),
+            ArticleSection.article_id,
+            ArticleSection.position,
+            Section.slug,
+            _no(String()),
+            _no(String()),
+            _no(String()),
+            Section.names,
+            _no(Integer()),
+        )
+        .join(Section, Section.id == ArticleSection.section_id)
+        .where(of(ArticleSection.article_id)),
+        select(
+            literal("author"),
+            ArticleAuthor.article_id,
+            ArticleAuthor.position,
+            Author.slug,
+            Author.name,
+            Author.lang,
+            _no(String()),
+            _no(JSONValue),
+            Author.avatar_media_id,
+        )
+        .join(Author, Author.id == ArticleAuthor.author_id)
+        .where(of(ArticleAuthor.article_id)),
+        select(
+            literal("tag"),
+            ArticleTag.article_id,
+            ArticleTag.position,
+            Tag.slug,
+            Tag.name,
+            Tag.lang,
+            Tag.type,
+            _no(JSONValue),
+            _no(Integer()),
+        )
+        .join(Tag, Tag.id == ArticleTag.tag_id)
+        .where(of(ArticleTag.article_id)),
+        select(
+            literal("related"),
+            ArticleRelated.article_id,
+            ArticleRelated.position,
+            _no(String()),
+            _no(String()),
+            _no(String()),
+            _no(String()),
+            _no(JSONValue),
+            ArticleRelated.related_id,
+        ).where(of(ArticleRelated.article_id)),
+    ]
+
+
+# One article's links, plus its primary section (position -1) and its translations.
 _LINKS = union_all(
     select(
-        literal("section"),
+        literal("primary"),
+        _no(Integer()),
         literal(-1),
         Section.slug,
         _no(String()),
@@ -184,55 +244,11 @@ _LINKS = union_all(
         Section.names,
         _no(Integer()),
     ).where(Section.id == bindparam("section_id", type_=Integer())),
-    select(
-        literal("section"),
-        ArticleSection.position,
-        Section.slug,
-        _no(String()),
-        _no(String()),
-        _no(String()),
-        Section.names,
-        _no(Integer()),
-    )
-    .join(Section, Section.id == ArticleSection.section_id)
-    .where(ArticleSection.article_id == _ARTICLE_ID),
-    select(
-        literal("author"),
-        ArticleAuthor.position,
-        Author.slug,
-        Author.name,
-        Author.lang,
-        _no(String()),
-        _no(JSONValue),
-        Author.avatar_media_id,
-    )
-    .join(Author, Author.id == ArticleAuthor.author_id)
-    .where(ArticleAuthor.article_id == _ARTICLE_ID),
-    select(
-        literal("tag"),
-        ArticleTag.position,
-        Tag.slug,
-        Tag.name,
-        Tag.lang,
-        Tag.type,
-        _no(JSONValue),
-        _no(Integer()),
-    )
-    .join(Tag, Tag.id == ArticleTag.tag_id)
-    .where(ArticleTag.article_id == _ARTICLE_ID),
-    select(
-        literal("related"),
-        ArticleRelated.position,
-        _no(String()),
-        _no(String()),
-        _no(String()),
-        _no(String()),
-        _no(JSONValue),
-        ArticleRelated.related_id,
-    ).where(ArticleRelated.article_id == _ARTICLE_ID),
+    *_link_branches(lambda article_id: article_id == _ARTICLE_ID),
     # ``= NULL`` matches nothing, so an article without a group has no translations.
     select(
         literal("translation"),
+        _no(Integer()),
         literal(0),
         _no(String()),
         _no(String()),
@@ -245,6 +261,40 @@ _LINKS = union_all(
         Article.id != _ARTICLE_ID,
     ),
 )
+# The same links of many articles at once (feeds, syndication).
+_MANY_LINKS = union_all(*_link_branches(lambda article_id: article_id.in_(_IDS)))
+
+
+@dataclass
+class _Links:
+    """An article's link rows by kind, in position order."""
+
+    rows: dict[str, list[Any]]
+
+    @classmethod
+    def group(cls, rows: Iterable[Any]) -> dict[int | None, _Links]:
+        """Rows of one or many articles, by article id."""
+        out: dict[int | None, _Links] = {}
+        for row in sorted(rows, key=lambda r: (r[0], r[2])):
+            out.setdefault(row[1], cls({})).rows.setdefault(row[0], []).append(row)
+        return out
+
+    def of(self, kind: str) -> list[Any]:
+        return self.rows.get(kind, [])
+
+    def sections(self) -> list[SectionLink]:
+        return [SectionLink(r[3], r[7]) for r in self.of("section")]
+
+    def authors(self) -> list[Byline]:
+        return [Byline(r[3], r[4], r[5], r[8]) for r in self.of("author")]
+
+    def tags(self) -> list[TagLink]:
+        return [TagLink(r[3], r[4], r[6], r[5]) for r in self.of("tag")]
+
+    def related_ids(self) -> list[int]:
+        return [r[8] for r in self.of("related")]
+
+
 # Linked articles by primary key, then the visibility rule: joined through the link tables with
 # ``published()`` in one WHERE, the SQLite planner may walk every published article instead.
 _LINKED = select(Article.id, Article.public_id, Article.slug, Article.headline, Article.lang).where(
@@ -408,88 +458,34 @@ def full(session: Session, article: Article, *, public: bool) -> Full:
         "section_id": article.primary_section_id,
         "group": article.translation_group,
     }
-    links: dict[str, list[Any]] = {}
-    for row in sorted(session.execute(_LINKS, params), key=lambda r: (r[0], r[1])):
-        links.setdefault(row[0], []).append(row)
-    primary = [r for r in links.get("section", []) if r[1] == -1]
-    linked_ids = [r[7] for r in links.get("related", []) + links.get("translation", [])]
+    rows = list(session.execute(_LINKS, params))
+    links = _Links.group(rows).get(article.id, _Links({}))
+    primary = [r for r in rows if r[0] == "primary"]
+    translation_ids = [r[8] for r in rows if r[0] == "translation"]
+    linked_ids = links.related_ids() + translation_ids
     linked: dict[int, Linked] = {}
     if linked_ids:
-        rows = session.execute(
+        found = session.execute(
             _LINKED_PUBLIC if public else _LINKED, {"ids": linked_ids, "now": utcnow()}
         )
-        linked = {row[0]: Linked(*row[1:]) for row in rows}
-    authors = [Byline(r[2], r[3], r[4], r[7]) for r in links.get("author", [])]
+        linked = {row[0]: Linked(*row[1:]) for row in found}
+    authors = links.authors()
     media = _media_of(session, article, authors)
     return Full(
         article=article,
-        section=SectionLink(primary[0][2], primary[0][6]) if primary else None,
+        section=SectionLink(primary[0][3], primary[0][7]) if primary else None,
         authors=authors,
         hero=media.get(article.hero_media_id) if article.hero_media_id is not None else None,
         media=media,
-        sections=[SectionLink(r[2], r[6]) for r in links.get("section", []) if r[1] != -1],
-        tags=[TagLink(r[2], r[3], r[5], r[4]) for r in links.get("tag", [])],
-        related=[linked[r[7]] for r in links.get("related", []) if r[7] in linked],
+        sections=links.sections(),
+        tags=links.tags(),
+        related=[linked[i] for i in links.related_ids() if i in linked],
         translations=sorted(
-            (linked[r[7]] for r in links.get("translation", []) if r[7] in linked),
-            key=lambda a: a.lang,
+            (linked[i] for i in translation_ids if i in linked), key=lambda a: a.lang
         ),
     )
 
 
-# The same links for many articles at once (feeds, syndication): article id first.
-_MANY_LINKS = union_all(
-    select(
-        literal("section"),
-        ArticleSection.article_id,
-        ArticleSection.position,
-        Section.slug,
-        _no(String()),
-        _no(String()),
-        _no(String()),
-        Section.names,
-        _no(Integer()),
-    )
-    .join(Section, Section.id == ArticleSection.section_id)
-    .where(ArticleSection.article_id.in_(_IDS)),
-    select(
-        literal("author"),
-        ArticleAuthor.article_id,
-        ArticleAuthor.position,
-        Author.slug,
-        Author.name,
-        Author.lang,
-        _no(String()),
-        _no(JSONValue),
-        Author.avatar_media_id,
-    )
-    .join(Author, Author.id == ArticleAuthor.author_id)
-    .where(ArticleAuthor.article_id.in_(_IDS)),
-    select(
-        literal("tag"),
-        ArticleTag.article_id,
-        ArticleTag.position,
-        Tag.slug,
-        Tag.name,
-        Tag.lang,
-        Tag.type,
-        _no(JSONValue),
-        _no(Integer()),
-    )
-    .join(Tag, Tag.id == ArticleTag.tag_id)
-    .where(ArticleTag.article_id.in_(_IDS)),
-    select(
-        literal("related"),
-        ArticleRelated.article_id,
-        ArticleRelated.position,
-        _no(String()),
-        _no(String()),
-        _no(String()),
-        _no(String()),
-        _no(JSONValue),
-        ArticleRelated.related_id,
-    ).where(ArticleRelated.article_id.in_(_IDS)),
-)
 _SECTIONS_BY_ID = select(Section.id, Section.slug, Section.names).where(Section.id.in_(_IDS))
 _GROUPS: BindParameter[list[str]] = bindparam("groups", expanding=True)
 _TRANSLATIONS = select(Article.id, Article.translation_group).where(
@@ -503,9 +499,8 @@ def full_many(session: Session, articles: list[Article], *, public: bool) -> lis
     if not articles:
         return []
     ids = [a.id for a in articles]
-    links: dict[int, dict[str, list[Any]]] = {}
-    for row in sorted(session.execute(_MANY_LINKS, {"ids": ids}), key=lambda r: (r[1], r[0], r[2])):
-        links.setdefault(row[1], {}).setdefault(row[0], []).append(row)
+    links = _Links.group(session.execute(_MANY_LINKS, {"ids": ids}))
+    none = _Links({})
     section_ids = list({a.primary_section_id for a in articles if a.primary_section_id})
     primaries = {
         row[0]: SectionLink(row[1], row[2])
@@ -515,7 +510,7 @@ def full_many(session: Session, articles: list[Article], *, public: bool) -> lis
     members: dict[str, list[int]] = {}
     for article_id, group in session.execute(_TRANSLATIONS, {"groups": groups}) if groups else []:
         members.setdefault(str(group), []).append(article_id)
-    linked_ids = {r[8] for kinds in links.values() for r in kinds.get("related", [])}
+    linked_ids = {i for own in links.values() for i in own.related_ids()}
     linked_ids |= {i for group in members.values() for i in group}
     linked: dict[int, Linked] = {}
     if linked_ids:
@@ -523,10 +518,7 @@ def full_many(session: Session, articles: list[Article], *, public: bool) -> lis
             _LINKED_PUBLIC if public else _LINKED, {"ids": list(linked_ids), "now": utcnow()}
         )
         linked = {row[0]: Linked(*row[1:]) for row in rows}
-    bylines = {
-        a.id: [Byline(r[3], r[4], r[5], r[8]) for r in links.get(a.id, {}).get("author", [])]
-        for a in articles
-    }
+    bylines = {a.id: links.get(a.id, none).authors() for a in articles}
     media_ids = {a.hero_media_id for a in articles if a.hero_media_id is not None}
     media_ids |= {b.avatar_id for group in bylines.values() for b in group if b.avatar_id}
     public_ids = [i for a in articles for i in body_text.image_media_ids(a.body)]
@@ -536,7 +528,7 @@ def full_many(session: Session, articles: list[Article], *, public: bool) -> lis
         media = {m.id: m for m in session.scalars(query)}
     pages = []
     for article in articles:
-        own = links.get(article.id, {})
+        own = links.get(article.id, none)
         wanted = set(body_text.image_media_ids(article.body))
         mine = {
             i: m
@@ -557,9 +549,9 @@ def full_many(session: Session, articles: list[Article], *, public: bool) -> lis
                 authors=bylines[article.id],
                 hero=media.get(article.hero_media_id) if article.hero_media_id else None,
                 media=mine,
-                sections=[SectionLink(r[3], r[7]) for r in own.get("section", [])],
-                tags=[TagLink(r[3], r[4], r[6], r[5]) for r in own.get("tag", [])],
-                related=[linked[r[8]] for r in own.get("related", []) if r[8] in linked],
+                sections=own.sections(),
+                tags=own.tags(),
+                related=[linked[i] for i in own.related_ids() if i in linked],
                 translations=sorted(translations, key=lambda a: a.lang),
             )
         )
@@ -863,32 +855,87 @@ def _leave_schedule(article: Article) -> None:
     article.embargo = False
 
 
+def _move(
+    session: Session,
+    article: Article,
+    *,
+    to: str,
+    action: str,
+    doing: str,
+    if_match: str | None,
+    key: ApiKey | None,
+) -> Article:
+    """The state changes that share one shape: the checks, then (unless the article is already
+    there) the new state, the schedule dropped, and the change recorded."""
+    if to != "trashed":
+        _refuse_in_trash(article, doing)
+    _begin(session, article, if_match, key, doing=doing)
+    if article.status == to:
+        return article
+    if to == "published":
+        _publish(article, utcnow())
+    else:
+        article.status = to
+    if to == "trashed":
+        article.trashed_at = utcnow()
+    _leave_schedule(article)
+    _touch(article, key)
+    _saved(session, article, action=action, key=key)
+    return article
+
+
 def publish_article(
     session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
 ) -> Article:
     """Publish now (a scheduled article too, ahead of its time)."""
-    _refuse_in_trash(article, "publish")
-    _begin(session, article, if_match, key, doing="publish")
-    if article.status != "published":
-        _publish(article, utcnow())
-        _leave_schedule(article)
-        _touch(article, key)
-        _saved(session, article, action="publish", key=key)
-    return article
+    return _move(
+        session,
+        article,
+        to="published",
+        action="publish",
+        doing="publish",
+        if_match=if_match,
+        key=key,
+    )
 
 
 def unpublish_article(
     session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
 ) -> Article:
     """Back to draft, off every public surface (a scheduled article loses its schedule)."""
-    _refuse_in_trash(article, "unpublish")
-    _begin(session, article, if_match, key, doing="unpublish")
-    if article.status != "draft":
-        article.status = "draft"
-        _leave_schedule(article)
-        _touch(article, key)
-        _saved(session, article, action="unpublish", key=key)
-    return article
+    return _move(
+        session,
+        article,
+        to="draft",
+        action="unpublish",
+        doing="unpublish",
+        if_match=if_match,
+        key=key,
+    )
+
+
+def archive_article(
+    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
+) -> Article:
+    """Retire the article: off every public surface, kept (and republishable) for the record."""
+    return _move(
+        session,
+        article,
+        to="archived",
+        action="archive",
+        doing="archive",
+        if_match=if_match,
+        key=key,
+    )
+
+
+def trash_article(
+    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
+) -> Article:
+    """To the trash: off every public surface, revisions kept, restorable until purged."""
+    return _move(
+        session, article, to="trashed", action="trash", doing="delete", if_match=if_match, key=key
+    )
 
 
 def schedule_article(
@@ -929,34 +976,6 @@ def unschedule_article(
     _leave_schedule(article)
     _touch(article, key)
     _saved(session, article, action="unschedule", key=key)
-    return article
-
-
-def archive_article(
-    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
-) -> Article:
-    """Retire the article: off every public surface, kept (and republishable) for the record."""
-    _refuse_in_trash(article, "archive")
-    _begin(session, article, if_match, key, doing="archive")
-    if article.status != "archived":
-        article.status = "archived"
-        _leave_schedule(article)
-        _touch(article, key)
-        _saved(session, article, action="archive", key=key)
-    return article
-
-
-def trash_article(
-    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
-) -> Article:
-    """To the trash: off every public surface, revisions kept, restorable until purged."""
-    _begin(session, article, if_match, key, doing="delete")
-    if article.status != "trashed":
-        article.status = "trashed"
-        article.trashed_at = utcnow()
-        _leave_schedule(article)
-        _touch(article, key)
-        _saved(session, article, action="trash", key=key)
     return article
 
 
