@@ -17,6 +17,7 @@ from app.errors import Forbidden, Unauthorized
 from app.models import ApiKey
 from app.schemas.common import LANG_PATTERN, SLUG_MAX
 from app.services import keys as key_service
+from app.services.articles import ArticleFilters
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -160,6 +161,23 @@ TagQuery = Annotated[str | None, Query(max_length=SLUG_MAX, description="Tag slu
 AuthorQuery = Annotated[str | None, Query(max_length=SLUG_MAX, description="Author slug.")]
 SinceQuery = Annotated[datetime | None, Query(description="Published at or after (ISO 8601).")]
 UntilQuery = Annotated[datetime | None, Query(description="Published before (ISO 8601).")]
+
+
+async def article_filters(
+    section: SectionQuery = None,
+    tag: TagQuery = None,
+    author: AuthorQuery = None,
+    lang: LangQuery = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+) -> ArticleFilters:
+    """The public filters of every article list (articles, search, ninjs)."""
+    return ArticleFilters(
+        section=section, tag=tag, author=author, lang=lang, since=as_utc(since), until=as_utc(until)
+    )
+
+
+FiltersDep = Annotated[ArticleFilters, Depends(article_filters)]
 
 
 def as_utc(value: datetime | None) -> datetime | None:

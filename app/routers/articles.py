@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -14,22 +15,17 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.deps import (
     AdminKey,
-    AuthorQuery,
     CursorQuery,
     EditorKey,
+    FiltersDep,
     IfMatch,
     LangQuery,
     LimitDep,
     OptionalKey,
-    SectionQuery,
     SessionDep,
     SettingsDep,
-    SinceQuery,
-    TagQuery,
-    UntilQuery,
     WriterKey,
     WriteSessionDep,
-    as_utc,
     sees_drafts,
     sees_embargo,
 )
@@ -70,7 +66,7 @@ from app.services import audit as audit_service
 from app.services import preview as preview_service
 from app.services import revisions as revision_service
 from app.services import websub as websub_service
-from app.services.articles import ArticleFilters, Full
+from app.services.articles import Full
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
@@ -143,13 +139,8 @@ def list_articles(
     settings: SettingsDep,
     key: OptionalKey,
     limit: LimitDep,
+    filters: FiltersDep,
     cursor: CursorQuery = None,
-    section: SectionQuery = None,
-    tag: TagQuery = None,
-    author: AuthorQuery = None,
-    lang: LangQuery = None,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
     status: Annotated[
         str | None,
         Query(
@@ -170,20 +161,11 @@ def list_articles(
             raise Forbidden(f"A {key.role} key sees published articles only.")
         embargo_only = True
     include = _fields(fields, CARD_FIELDS)
-    filters = ArticleFilters(
-        section=section,
-        tag=tag,
-        author=author,
-        lang=lang,
-        since=as_utc(since),
-        until=as_utc(until),
-        status=status,
-        embargo_only=embargo_only,
-    )
+    filters = replace(filters, status=status, embargo_only=embargo_only)
     rows, next_cursor = article_service.list_articles(
         session, filters=filters, cursor=cursor, limit=limit
     )
-    view = presenter(settings, lang)
+    view = presenter(settings, filters.lang)
     links, headers = page_links(request, settings, next_cursor)
     page = ArticleList(items=[view.card(row) for row in rows], next_cursor=next_cursor, links=links)
     return json_response(
@@ -313,18 +295,14 @@ def _saved(
     (read in the write's own transaction: after the commit another editor's save may already
     be there), the WebSub pings for its feeds are queued when the public sees the change (in
     the same transaction: see app.services.websub), and then it commits."""
-    public_id = article.public_id
-    session.expire_all()
-    current = article_service.get_article(session, article_id=public_id, public=False)
-    if current is None:
-        raise NotFound(f"No article has the id «{public_id}».")
-    full = article_service.full(session, current, public=False)
+    session.expire_all()  # links and media were written with plain statements: read again
+    full = article_service.full(session, article, public=False)
     response = _read(
         request, settings, full, public=False, status_code=status_code, headers=headers
     )
     websub_service.article_changed(
         session,
-        current,
+        article,
         hubs=settings.websub_hubs,
         base_url=settings.base_url,
         was_public=was_public,

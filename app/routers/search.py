@@ -7,25 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.deps import (
-    AuthorQuery,
     CursorQuery,
-    LangQuery,
+    FiltersDep,
     LimitDep,
     OptionalKey,
-    SectionQuery,
     SessionDep,
     SettingsDep,
-    SinceQuery,
-    TagQuery,
-    UntilQuery,
-    as_utc,
 )
 from app.responses import json_response, page_links
 from app.routers.present import presenter
 from app.schemas.common import problem_responses
 from app.schemas.search import SearchFacets, SearchResults
 from app.services import search as search_service
-from app.services.articles import ArticleFilters
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
 
@@ -53,19 +46,11 @@ def search(
             examples=["انتخابات بلدية", '"جسر الميناء" -مترو'],
         ),
     ],
+    filters: FiltersDep,
     cursor: CursorQuery = None,
-    section: SectionQuery = None,
-    tag: TagQuery = None,
-    author: AuthorQuery = None,
-    lang: LangQuery = None,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
 ) -> Response:
     """Best first: relevance (headline above summary, tags and authors above body) times a
     recency boost. Only published articles are ever found, with or without a key."""
-    filters = ArticleFilters(
-        section=section, tag=tag, author=author, lang=lang, since=as_utc(since), until=as_utc(until)
-    )
     results = search_service.search(
         session,
         q=q,
@@ -77,7 +62,7 @@ def search(
             half_life_days=settings.search_half_life_days,
         ),
     )
-    view = presenter(settings, lang)
+    view = presenter(settings, filters.lang)
     links, headers = page_links(request, settings, results.next_cursor)
     page = SearchResults(
         items=[view.hit(hit) for hit in results.hits],

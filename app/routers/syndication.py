@@ -11,18 +11,12 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, RootModel
 
 from app.deps import (
-    AuthorQuery,
     CursorQuery,
-    LangQuery,
+    FiltersDep,
     LimitDep,
     OptionalKey,
-    SectionQuery,
     SessionDep,
     SettingsDep,
-    SinceQuery,
-    TagQuery,
-    UntilQuery,
-    as_utc,
     sees_drafts,
     sees_embargo,
 )
@@ -32,7 +26,6 @@ from app.routers.present import presenter
 from app.schemas.common import Links, problem_responses
 from app.services import articles as article_service
 from app.services import ninjs as ninjs_service
-from app.services.articles import ArticleFilters
 from app.services.ninjs import NinjsItem
 
 router = APIRouter(tags=["syndication"])
@@ -66,24 +59,11 @@ def list_ninjs(
     settings: SettingsDep,
     key: OptionalKey,
     limit: LimitDep,
+    filters: FiltersDep,
     cursor: CursorQuery = None,
-    section: SectionQuery = None,
-    tag: TagQuery = None,
-    author: AuthorQuery = None,
-    lang: LangQuery = None,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
 ) -> Response:
     """The page `GET /v1/articles` gives with the same parameters, each article a full ninjs
     item. Published articles only, whatever the key."""
-    filters = ArticleFilters(
-        section=section,
-        tag=tag,
-        author=author,
-        lang=lang,
-        since=as_utc(since),
-        until=as_utc(until),
-    )
     cards, next_cursor = article_service.list_articles(
         session, filters=filters, cursor=cursor, limit=limit
     )
