@@ -67,8 +67,9 @@ _ANY_DUE = (
 def article_topics(session: Session, article: Article, *, base_url: str) -> list[str]:
     """Every feed URL the article appears in: site-wide, its language, its sections and their
     parents, its tags and its authors, in each format."""
-    parents = dict(session.execute(select(Section.id, Section.parent_id)).all())
-    slugs = dict(session.execute(select(Section.id, Section.slug)).all())
+    sections = session.execute(select(Section.id, Section.parent_id, Section.slug)).all()
+    parents = {row.id: row.parent_id for row in sections}
+    slugs = {row.id: row.slug for row in sections}
     section_ids = set(
         session.scalars(
             select(ArticleSection.section_id).where(ArticleSection.article_id == article.id)
