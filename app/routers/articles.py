@@ -391,10 +391,7 @@ def trash_article(
     """Off every public surface at once; its revisions are kept and `POST …/restore` brings
     it back as a draft. Writers may trash only their own drafts. An admin's `POST …/purge`
     deletes it for good."""
-    article = _load(session, article_id)
-    was_public = article.status == "published"
-    article_service.trash_article(session, article=article, if_match=if_match, key=key)
-    return _saved(request, session, settings, article, was_public=was_public)
+    return _transition(request, session, settings, key, article_id, if_match, "trash")
 
 
 def _transition(
@@ -404,11 +401,15 @@ def _transition(
     key: ApiKey,
     article_id: str,
     if_match: str | None,
-    change: Callable[..., Article],
+    change: Callable[..., Article] | str,
 ) -> Response:
+    """A state change: a service function, or the name of one of ``article_service.MOVES``."""
     article = _load(session, article_id)
     was_public = article.status == "published"
-    change(session, article=article, if_match=if_match, key=key)
+    if isinstance(change, str):
+        article_service.move(session, article=article, action=change, if_match=if_match, key=key)
+    else:
+        change(session, article=article, if_match=if_match, key=key)
     return _saved(request, session, settings, article, was_public=was_public)
 
 
@@ -468,9 +469,7 @@ def publish_article(
     """Makes the article public now (a scheduled one ahead of its time). The first
     publication sets `published_at` and `first_published_at`; they never change, so a
     republished article keeps its place."""
-    return _transition(
-        request, session, settings, key, article_id, if_match, article_service.publish_article
-    )
+    return _transition(request, session, settings, key, article_id, if_match, "publish")
 
 
 @router.post(
@@ -489,9 +488,7 @@ def unpublish_article(
 ) -> Response:
     """Takes the article off every public endpoint; it becomes a draft again (a scheduled one
     loses its schedule)."""
-    return _transition(
-        request, session, settings, key, article_id, if_match, article_service.unpublish_article
-    )
+    return _transition(request, session, settings, key, article_id, if_match, "unpublish")
 
 
 @router.post(
@@ -510,9 +507,7 @@ def archive_article(
 ) -> Response:
     """Retires the article: off every public endpoint, kept for the record; publishing it
     again puts it back in its place."""
-    return _transition(
-        request, session, settings, key, article_id, if_match, article_service.archive_article
-    )
+    return _transition(request, session, settings, key, article_id, if_match, "archive")
 
 
 @router.post(

@@ -855,18 +855,23 @@ def _leave_schedule(article: Article) -> None:
     article.embargo = False
 
 
-def _move(
-    session: Session,
-    article: Article,
-    *,
-    to: str,
-    action: str,
-    doing: str,
-    if_match: str | None,
-    key: ApiKey | None,
+# The state changes that share one shape: action → (the state it leads to, the verb refusals use).
+MOVES = {
+    "publish": ("published", "publish"),
+    "unpublish": ("draft", "unpublish"),
+    "archive": ("archived", "archive"),
+    "trash": ("trashed", "delete"),
+}
+
+
+def move(
+    session: Session, *, article: Article, action: str, if_match: str | None, key: ApiKey | None
 ) -> Article:
-    """The state changes that share one shape: the checks, then (unless the article is already
-    there) the new state, the schedule dropped, and the change recorded."""
+    """publish (now: a scheduled article too, ahead of its time), unpublish (back to draft),
+    archive (off every public surface, kept and republishable) or trash (restorable until
+    purged): the checks, then, unless the article is already there, the new state, the schedule
+    dropped, and the change recorded."""
+    to, doing = MOVES[action]
     if to != "trashed":
         _refuse_in_trash(article, doing)
     _begin(session, article, if_match, key, doing=doing)
@@ -882,60 +887,6 @@ def _move(
     _touch(article, key)
     _saved(session, article, action=action, key=key)
     return article
-
-
-def publish_article(
-    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
-) -> Article:
-    """Publish now (a scheduled article too, ahead of its time)."""
-    return _move(
-        session,
-        article,
-        to="published",
-        action="publish",
-        doing="publish",
-        if_match=if_match,
-        key=key,
-    )
-
-
-def unpublish_article(
-    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
-) -> Article:
-    """Back to draft, off every public surface (a scheduled article loses its schedule)."""
-    return _move(
-        session,
-        article,
-        to="draft",
-        action="unpublish",
-        doing="unpublish",
-        if_match=if_match,
-        key=key,
-    )
-
-
-def archive_article(
-    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
-) -> Article:
-    """Retire the article: off every public surface, kept (and republishable) for the record."""
-    return _move(
-        session,
-        article,
-        to="archived",
-        action="archive",
-        doing="archive",
-        if_match=if_match,
-        key=key,
-    )
-
-
-def trash_article(
-    session: Session, *, article: Article, if_match: str | None, key: ApiKey | None
-) -> Article:
-    """To the trash: off every public surface, revisions kept, restorable until purged."""
-    return _move(
-        session, article, to="trashed", action="trash", doing="delete", if_match=if_match, key=key
-    )
 
 
 def schedule_article(
