@@ -177,19 +177,24 @@ def _counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def store_with_content(url: str) -> None:
+    """A store at 0001 holding an article with its section, byline, tag and an old slug."""
+    upgrade(url, "0001")
+    engine = create_db_engine(url)
+    try:
+        with engine.begin() as conn:
+            for statement in _CONTENT_0001:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
 class TestUpgradeWithContent:
     def test_media_migration_keeps_every_row_and_link(self, empty_url: str) -> None:
         """0002 rebuilds the article and author tables on SQLite (batch mode): the rows that
         reference them (bylines, tags, old slugs) must survive, which needs foreign keys off
         while the old copy is dropped."""
-        upgrade(empty_url, "0001")
-        engine = create_db_engine(empty_url)
-        try:
-            with engine.begin() as conn:
-                for statement in _CONTENT_0001:
-                    conn.execute(text(statement))
-        finally:
-            engine.dispose()
+        store_with_content(empty_url)
         before = _counts(empty_url)
         upgrade(empty_url)
         assert _counts(empty_url) == before == dict.fromkeys(_COUNTS, 1)
@@ -213,14 +218,7 @@ class TestUpgradeWithContent:
         """A store at 0002 has published articles but no index: ``khabar db upgrade`` builds
         the index as well as the tables, and search finds the old article by its headline, its
         tag and its author."""
-        upgrade(empty_url, "0001")
-        engine = create_db_engine(empty_url)
-        try:
-            with engine.begin() as conn:
-                for statement in _CONTENT_0001:
-                    conn.execute(text(statement))
-        finally:
-            engine.dispose()
+        store_with_content(empty_url)
         upgrade(empty_url, "0002")
 
         env = {"KHABAR_DATABASE_URL": empty_url, "KHABAR_MEDIA_DIR": str(tmp_path / "media")}
@@ -243,14 +241,7 @@ class TestUpgradeWithContent:
         """A store at 0003 has articles (version 3 here) but no revisions: after the upgrade the
         first edit stores the article as it was (a baseline at version 3), then the edit (4),
         and restoring the baseline gives back the old headline. Downgrading keeps every row."""
-        upgrade(empty_url, "0001")
-        engine = create_db_engine(empty_url)
-        try:
-            with engine.begin() as conn:
-                for statement in _CONTENT_0001:
-                    conn.execute(text(statement))
-        finally:
-            engine.dispose()
+        store_with_content(empty_url)
         upgrade(empty_url, "0003")
         upgrade(empty_url)
         settings = Settings(
