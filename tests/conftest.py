@@ -102,9 +102,11 @@ def client(settings: Settings, database: Database) -> Iterator[TestClient]:
         yield test_client
 
 
-def make_key(database: Database, role: str) -> dict[str, str]:
+def make_key(database: Database, role: str, *scopes: str) -> dict[str, str]:
     with database.session(write=True) as session:
-        _key, token = key_service.create_key(session, name=f"test {role}", role=role)
+        _key, token = key_service.create_key(
+            session, name=f"test {role}", role=role, scopes=list(scopes)
+        )
         session.commit()
     return {"Authorization": f"Bearer {token}"}
 
@@ -129,3 +131,9 @@ def admin(database: Database) -> dict[str, str]:
 def partner(database: Database) -> dict[str, str]:
     """Headers with a partner key: reads what the public reads, privately."""
     return make_key(database, "partner")
+
+
+@pytest.fixture
+def embargo_partner(database: Database) -> dict[str, str]:
+    """A partner key granted ``embargo``: also reads embargoed articles ahead of their time."""
+    return make_key(database, "partner", "embargo")

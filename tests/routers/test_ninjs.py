@@ -24,8 +24,8 @@ from sqlalchemy import event
 
 from app.config import Settings
 from app.db import Database
-from app.services import keys as key_service
 from tests.assertions import Key, assert_problem
+from tests.conftest import make_key
 from tests.factories import (
     act,
     create_article,
@@ -87,20 +87,6 @@ def settings(settings: Settings) -> Settings:
             "site_usage_terms": USAGE_TERMS,
         }
     )
-
-
-def partner_key(database: Database, *scopes: str) -> Key:
-    with database.session(write=True) as session:
-        _key, token = key_service.create_key(
-            session, name="وكالة أنباء شريكة", role="partner", scopes=list(scopes)
-        )
-        session.commit()
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def embargo_partner(database: Database) -> Key:
-    return partner_key(database, "embargo")
 
 
 # Helpers ------------------------------------------------------------------------------------
@@ -534,7 +520,7 @@ class TestGetNinjs:
         self, client: TestClient, editor: Key, database: Database, state: str
     ) -> None:
         article = in_state(client, editor, state)
-        for key in ({}, partner_key(database)):
+        for key in ({}, make_key(database, "partner")):
             assert_problem(client.get(f"/v1/articles/{article['id']}/ninjs", headers=key), 404)
 
     def test_unknown_article_is_not_found(self, client: TestClient) -> None:
@@ -584,7 +570,7 @@ class TestGetNinjs:
             href = local(rendition["href"])
             assert client.get(href, headers=embargo_partner).status_code == 200
             assert_problem(client.get(href), 404)
-        for key in ({}, partner_key(database)):
+        for key in ({}, make_key(database, "partner")):
             assert_problem(client.get(f"/v1/articles/{article['id']}/ninjs", headers=key), 404)
 
     def test_embargo_partner_sees_nothing_else_unpublished(

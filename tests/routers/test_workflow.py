@@ -154,21 +154,6 @@ def perform(
     return client.post(f"{url}/{action}", headers=headers)
 
 
-def partner_key(database: Database, *scopes: str) -> Key:
-    with database.session(write=True) as session:
-        _key, token = key_service.create_key(
-            session, name="وكالة شريكة", role="partner", scopes=list(scopes)
-        )
-        session.commit()
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def embargo_partner(database: Database) -> Key:
-    """A partner key granted ``embargo``."""
-    return partner_key(database, "embargo")
-
-
 def revisions(client: TestClient, key: Key, article_id: str) -> list[dict[str, Any]]:
     response = client.get(
         f"/v1/articles/{article_id}/revisions", params={"limit": 100}, headers=key
@@ -534,7 +519,7 @@ class TestEmbargo:
         assert image.headers["cache-control"] == PRIVATE
         assert client.get(f"/v1/media/{hero}", headers=embargo_partner).status_code == 200
         # Not for the public, nor for a partner without the grant.
-        plain = partner_key(database)
+        plain = make_key(database, "partner")
         for key in ({}, plain):
             assert_problem(
                 client.get(f"/v1/articles/slug/{quote(article['slug'])}", headers=key), 404
