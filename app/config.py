@@ -119,6 +119,26 @@ class Settings(BaseSettings):
     websub_max_attempts: int = Field(
         default=8, ge=1, description="Attempts per WebSub ping before it is given up (dead)."
     )
+    webhook_interval: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often (s) each process looks for webhook deliveries that are due; "
+        "0 turns this process's dispatcher off.",
+    )
+    webhook_max_attempts: int = Field(
+        default=10, ge=1, description="Attempts per webhook delivery before it is marked dead."
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a webhook receiver has to answer."
+    )
+    webhook_concurrency: int = Field(
+        default=16, ge=1, description="Deliveries each process keeps in flight at once."
+    )
+    allow_private_webhooks: bool = Field(
+        default=False,
+        description="Let webhooks and WebSub hubs reach loopback, private, link-local and "
+        "metadata addresses (tests and intranets only).",
+    )
     scheduler_interval: float = Field(
         default=1.0,
         ge=0,

@@ -85,6 +85,9 @@ def settings(database_url: str, media_dir: Path) -> Settings:
         media_dir=str(media_dir),
         scheduler_interval=0,
         websub_interval=0,
+        webhook_interval=0,
+        # Test receivers and hubs listen on 127.0.0.1; the SSRF tests turn this off.
+        allow_private_webhooks=True,
     )
 
 

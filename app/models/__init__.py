@@ -11,6 +11,14 @@ from app.models.article import (
 )
 from app.models.author import Author
 from app.models.base import Base
+from app.models.events import (
+    Event,
+    EventCounter,
+    SyncItem,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from app.models.media import ArticleMedia, Media
 from app.models.search import ArticleSearch, SearchState
 from app.models.section import Section, SectionPin
@@ -32,10 +40,16 @@ __all__ = [
     "AuditEvent",
     "Author",
     "Base",
+    "Event",
+    "EventCounter",
     "Media",
     "SearchState",
     "Section",
     "SectionPin",
+    "SyncItem",
     "Tag",
     "WebSubPing",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

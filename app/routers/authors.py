@@ -25,6 +25,7 @@ from app.schemas.authors import AuthorCreate, AuthorList, AuthorRead, AuthorUpda
 from app.schemas.common import SLUG_MAX, problem_responses
 from app.services import audit as audit_service
 from app.services import authors as author_service
+from app.services import events as event_service
 
 router = APIRouter(prefix="/v1/authors", tags=["authors"])
 
@@ -99,6 +100,7 @@ def create_author(
     audit_service.record(
         session, key=key, action="author.create", item_type="author", item_id=author.slug
     )
+    event_service.taxonomy_changed(session, "author", author, action="created")
     session.commit()
     return _present(session, settings, author)
 
@@ -130,6 +132,7 @@ def update_author(
         item_id=author.slug,
         detail=audit_service.update_detail(changes, old_slug=old_slug, slug=author.slug),
     )
+    event_service.taxonomy_changed(session, "author", author, action="updated", old_slug=old_slug)
     session.commit()
     return _present(session, settings, author)
 
@@ -149,5 +152,6 @@ def delete_author(session: WriteSessionDep, key: EditorKey, author_slug: AuthorS
     audit_service.record(
         session, key=key, action="author.delete", item_type="author", item_id=author.slug
     )
+    event_service.taxonomy_changed(session, "author", author, action="deleted")
     session.commit()
     return Response(status_code=204)

@@ -39,6 +39,7 @@ from app.routers.present import presenter
 from app.schemas.common import problem_responses
 from app.schemas.media import MediaList, MediaRead, MediaUpdate, MediaUploadFields
 from app.services import audit as audit_service
+from app.services import events as event_service
 from app.services import imaging
 from app.services import media as media_service
 from app.services import preview as preview_service
@@ -389,6 +390,7 @@ def _store(
                 item_id=media.public_id,
                 version=media.version,
             )
+            event_service.media_changed(session, media, action="created")
         try:
             session.commit()
         except BaseException:
@@ -433,6 +435,7 @@ def update_media(
         version=media.version,
         detail=audit_service.update_detail(fields),
     )
+    event_service.media_changed(session, media, action="updated")
     session.commit()
     return _read(request, settings, media, public=False)
 
@@ -463,6 +466,7 @@ def delete_media(
         item_id=media.public_id,
         version=version,
     )
+    event_service.media_changed(session, media, action="deleted")
     session.commit()
     storage = _storage(request)
     for prefix in prefixes:

@@ -23,6 +23,7 @@ from app.schemas.sections import (
 )
 from app.services import articles as article_service
 from app.services import audit as audit_service
+from app.services import events as event_service
 from app.services import sections as section_service
 
 router = APIRouter(prefix="/v1/sections", tags=["sections"])
@@ -123,6 +124,7 @@ def create_section(
     audit_service.record(
         session, key=key, action="section.create", item_type="section", item_id=section.slug
     )
+    event_service.taxonomy_changed(session, "section", section, action="created")
     session.commit()
     return _read(session, settings, section)
 
@@ -155,6 +157,7 @@ def update_section(
         item_id=section.slug,
         detail=audit_service.update_detail(changes, old_slug=old_slug, slug=section.slug),
     )
+    event_service.taxonomy_changed(session, "section", section, action="updated", old_slug=old_slug)
     session.commit()
     return _read(session, settings, section)
 
@@ -174,6 +177,7 @@ def delete_section(session: WriteSessionDep, key: EditorKey, section_slug: Secti
     audit_service.record(
         session, key=key, action="section.delete", item_type="section", item_id=section.slug
     )
+    event_service.taxonomy_changed(session, "section", section, action="deleted")
     session.commit()
     return Response(status_code=204)
 

@@ -21,6 +21,7 @@ from app.routers.present import presenter
 from app.schemas.common import SLUG_MAX, problem_responses
 from app.schemas.tags import TagCreate, TagList, TagRead, TagType, TagUpdate
 from app.services import audit as audit_service
+from app.services import events as event_service
 from app.services import tags as tag_service
 
 router = APIRouter(prefix="/v1/tags", tags=["tags"])
@@ -86,6 +87,7 @@ def create_tag(
         session, data=payload.model_dump(), default_lang=settings.default_language
     )
     audit_service.record(session, key=key, action="tag.create", item_type="tag", item_id=tag.slug)
+    event_service.taxonomy_changed(session, "tag", tag, action="created")
     session.commit()
     return presenter(settings).tag(tag)
 
@@ -117,6 +119,7 @@ def update_tag(
         item_id=tag.slug,
         detail=audit_service.update_detail(changes, old_slug=old_slug, slug=tag.slug),
     )
+    event_service.taxonomy_changed(session, "tag", tag, action="updated", old_slug=old_slug)
     session.commit()
     return presenter(settings).tag(tag)
 
@@ -132,6 +135,7 @@ def delete_tag(session: WriteSessionDep, key: EditorKey, tag_slug: TagSlug) -> R
     tag = tag_service.get_tag(session, slug=tag_slug)
     if tag is None:
         raise NotFound(f"No tag has the slug «{tag_slug}».")
+    event_service.taxonomy_changed(session, "tag", tag, action="deleted")  # while it has links
     tag_service.delete_tag(session, tag=tag)
     audit_service.record(session, key=key, action="tag.delete", item_type="tag", item_id=tag.slug)
     session.commit()

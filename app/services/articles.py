@@ -59,6 +59,7 @@ from app.models import (
 )
 from app.models.base import JSONValue, UTCDateTime, utcnow
 from app.services import audit as audit_service
+from app.services import events as event_service
 from app.services import revisions as revision_service
 from app.services import search_index as search_service
 from app.services import sections as section_service
@@ -725,10 +726,11 @@ def _saved(
     restored_from: int | None = None,
     actor: str | None = None,
 ) -> None:
-    """After a change: flush it (the version goes up by one), index it, and record it."""
+    """After a change: flush it (the version goes up by one), index it, and record it: its
+    revision, its audit event, and its event in the outbox (app.services.events)."""
     session.flush()
     search_service.sync_article(session, article)
-    revision = revision_service.record(
+    revision, before = revision_service.record(
         session, article, action=action, key=key, restored_from=restored_from, actor=actor
     )
     audit_service.record(
@@ -741,7 +743,7 @@ def _saved(
         version=article.version,
         detail={"changed": revision.changed, **(detail or {})},
     )
-    session.flush()
+    event_service.article_changed(session, article, action=action, before=before)
 
 
 def update_article(
@@ -971,6 +973,7 @@ def purge_article(
         detail={"headline": article.headline, "slug": article.slug, "lang": article.lang},
     )
     search_service.unindex_article(session, article)
+    event_service.article_purged(session, article)
     session.delete(article)
     session.flush()
 

@@ -125,8 +125,9 @@ def record(
     key: ApiKey | None,
     restored_from: int | None = None,
     actor: str | None = None,
-) -> ArticleRevision:
-    """Store the article as it now is (after the flush that bumped its version)."""
+) -> tuple[ArticleRevision, dict[str, Any] | None]:
+    """Store the article as it now is (after the flush that bumped its version). Returns the
+    revision and the snapshot of the one before it (None for a new article)."""
     state = snapshot(session, article)
     previous = session.scalar(
         select(ArticleRevision.snapshot)
@@ -150,7 +151,7 @@ def record(
     )
     session.add(revision)
     session.flush()
-    return revision
+    return revision, previous
 
 
 def list_revisions(
