@@ -33,6 +33,7 @@ from app.routers import (
     search,
     sections,
     sitemaps,
+    sync,
     syndication,
     tags,
 )
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         feeds,
         sitemaps,
         syndication,
+        sync,
         keys,
         audit,
     ):
