@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -24,7 +24,7 @@ from app.config import Settings
 from app.db import create_db_engine, sync_url
 from app.main import create_app
 from app.migrate import alembic_config, downgrade, include_object, upgrade
-from app.models import Base
+from app.models import Base, Event
 from app.services import keys as key_service
 
 PG_URL = os.environ.get("KHABAR_TEST_DATABASE_URL")
@@ -277,3 +277,43 @@ class TestUpgradeWithContent:
         assert current_revision(empty_url) == "0003"
         assert _counts(empty_url) == before
         assert "article_revision" not in table_names(empty_url)
+
+    def test_stores_from_before_events_sync_and_emit_after_upgrade(
+        self, empty_url: str, tmp_path: Path
+    ) -> None:
+        """A store at 0005 has content but no outbox: after the upgrade a first sync copies
+        the old article, and the next change is event 1, which the sync token then brings.
+        Downgrading drops the new tables and keeps every row of the old ones."""
+        store_with_content(empty_url)
+        upgrade(empty_url, "0005")
+        upgrade(empty_url)
+        settings = Settings(
+            database_url=empty_url,
+            base_url="http://testserver",
+            media_dir=str(tmp_path / "media"),
+            scheduler_interval=0,
+        )
+        app = create_app(settings)
+        with TestClient(app) as api:
+            first = api.get("/v1/sync").json()
+            while first["has_more"]:
+                first = api.get("/v1/sync", params={"token": first["next_token"]}).json()
+            with app.state.db.session(write=True) as session:
+                _key, token = key_service.create_key(session, name="desk", role="editor")
+                session.commit()
+            auth = {"Authorization": f"Bearer {token}"}
+            edited = api.patch(
+                "/v1/articles/a1", json={"headline": "جسر جديد"}, headers={**auth, "If-Match": "3"}
+            )
+            assert edited.status_code == 200, edited.text
+            with app.state.db.session() as session:
+                assert [(e.id, e.type) for e in session.scalars(select(Event))] == [
+                    (1, "article.updated")
+                ]
+            changed = api.get("/v1/sync", params={"token": first["next_token"]}).json()
+            assert [(e["id"], e["op"]) for e in changed["items"]] == [("a1", "upsert")]
+            assert changed["items"][0]["data"]["headline"] == "جسر جديد"
+        before = _counts(empty_url)
+        downgrade(empty_url, "0005")
+        assert _counts(empty_url) == before
+        assert not {"event", "sync_item", "webhook"} & table_names(empty_url)
