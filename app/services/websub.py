@@ -8,7 +8,9 @@ transaction, so a slow or dead hub never holds up a publication:
 
 1. claim: in a short write transaction, take due pings (``FOR UPDATE SKIP LOCKED`` on
    PostgreSQL; SQLite's write lock serialises the claim) and lease them for ``LEASE`` seconds;
-2. deliver: POST to the hub, redirects not followed, with a timeout;
+2. deliver: POST to the hub, redirects not followed, with a timeout, and only to a public
+   address unless ``KHABAR_ALLOW_PRIVATE_WEBHOOKS`` (app.services.netguard: a refused hub
+   is given up at once);
 3. settle: delivered, or back in the queue with exponential backoff and jitter, or dead after
    ``KHABAR_WEBSUB_MAX_ATTEMPTS``. A process that dies mid-delivery leaves a lease that expires,
    and another process retries.
@@ -43,6 +45,7 @@ from app.models import (
 )
 from app.models.base import UTCDateTime, utcnow
 from app.services import feeds as feed_service
+from app.services import netguard
 
 log = logging.getLogger("khabar.websub")
 
@@ -206,7 +209,12 @@ def settle(
 
 
 def deliver_due(
-    db: Database, *, max_attempts: int, limit: int = 100, client: httpx.Client | None = None
+    db: Database,
+    *,
+    max_attempts: int,
+    allow_private: bool = False,
+    limit: int = 100,
+    client: httpx.Client | None = None,
 ) -> tuple[int, int]:
     """One pass: deliver what is due. Returns (delivered, failed)."""
     with db.session() as session:
@@ -215,11 +223,12 @@ def deliver_due(
     pings = claim(db, limit=limit)
     delivered = failed = 0
     own = client is None
-    http = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    # trust_env off: a proxy from the environment would be asked for the pinned address.
+    http = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
     try:
         for ping in pings:
-            error = _post(http, ping)
-            settle(db, ping, error=error, max_attempts=max_attempts)
+            error, permanent = _post(http, ping, allow_private=allow_private)
+            settle(db, ping, error=error, max_attempts=1 if permanent else max_attempts)
             if error is None:
                 delivered += 1
             else:
@@ -231,22 +240,39 @@ def deliver_due(
     return delivered, failed
 
 
-def _post(http: httpx.Client, ping: Claimed) -> str | None:
-    """None when the hub accepted the ping, else what went wrong."""
+def _post(http: httpx.Client, ping: Claimed, *, allow_private: bool) -> tuple[str | None, bool]:
+    """(None when the hub accepted the ping, else what went wrong; whether retrying is
+    pointless: a hub on a refused address (see app.services.netguard) is given up at once)."""
     try:
-        response = http.post(ping.hub, data={"hub.mode": "publish", "hub.url": ping.topic})
+        response = netguard.post(
+            http,
+            ping.hub,
+            allow_private=allow_private,
+            data={"hub.mode": "publish", "hub.url": ping.topic},
+        )
+    except netguard.UnsafeURL as exc:
+        return f"refused: {exc}", True
     except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return f"{type(exc).__name__}: {exc}", False
     if 200 <= response.status_code < 300:
-        return None
-    return f"HTTP {response.status_code}"
+        return None, False
+    return f"HTTP {response.status_code}", False
 
 
-async def run(db: Database, *, interval: float, max_attempts: int, stop: asyncio.Event) -> None:
+async def run(
+    db: Database,
+    *,
+    interval: float,
+    max_attempts: int,
+    stop: asyncio.Event,
+    allow_private: bool = False,
+) -> None:
     """Deliver due pings every ``interval`` seconds until ``stop`` is set."""
     while not stop.is_set():
         try:
-            await asyncio.to_thread(deliver_due, db, max_attempts=max_attempts)
+            await asyncio.to_thread(
+                deliver_due, db, max_attempts=max_attempts, allow_private=allow_private
+            )
         except Exception:
             log.exception("WebSub pass failed")
         with contextlib.suppress(TimeoutError):

@@ -27,10 +27,12 @@ from tests.factories import act, create_article, create_author, create_section, 
 
 class Hub:
     """A WebSub hub on 127.0.0.1 that records the pings it receives and answers with the
-    statuses queued in ``answers`` (then 204)."""
+    statuses queued in ``answers`` (then 204); ``requests`` counts every request, refused or
+    not."""
 
     def __init__(self) -> None:
         self.received: list[dict[str, list[str]]] = []
+        self.requests = 0
         self.answers: list[int] = []
         self.lock = threading.Lock()
         hub = self
@@ -39,6 +41,7 @@ class Hub:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 with hub.lock:
+                    hub.requests += 1
                     status = hub.answers.pop(0) if hub.answers else 204
                     if status < 300:
                         hub.received.append(parse_qs(body.decode("utf-8")))
@@ -79,7 +82,7 @@ def api(settings: Settings, database: Database, hub: Hub) -> Iterator[TestClient
 
 
 def deliver(database: Database) -> tuple[int, int]:
-    return websub_service.deliver_due(database, max_attempts=3)
+    return websub_service.deliver_due(database, max_attempts=3, allow_private=True)
 
 
 def feeds(query: str = "") -> set[str]:
@@ -178,6 +181,30 @@ def test_a_hub_that_is_down_never_fails_a_publication(
         assert all(p.next_attempt_at > datetime.now(UTC) for p in pings)
         assert all("ConnectError" in (p.last_error or "") for p in pings)
     assert deliver(database) == (0, 0)  # backing off: not due yet
+
+
+def test_a_hub_on_a_private_address_is_refused_and_given_up(
+    api: TestClient, editor: Key, hub: Hub, database: Database
+) -> None:
+    made = create_article(api, editor)
+    assert made["status"] == "published"
+    assert api.get(f"/v1/articles/{made['id']}").status_code == 200
+    pings = len(feeds() | feeds("lang=ar"))
+    guarded = websub_service.deliver_due(database, max_attempts=3, allow_private=False)
+    assert guarded == (0, pings)
+    assert hub.requests == 0
+    with database.session() as session:
+        refused = list(session.scalars(select(WebSubPing)))
+        assert len(refused) == pings
+        assert {p.status for p in refused} == {"dead"}  # after one pass, not max_attempts
+        assert {p.attempts for p in refused} == {1}
+        for ping in refused:
+            assert (ping.last_error or "").startswith("refused")
+            assert "«127.0.0.1» is a loopback address" in (ping.last_error or "")
+    # Dead stays dead, even once the guard is off.
+    assert websub_service.deliver_due(database, max_attempts=3, allow_private=False) == (0, 0)
+    assert deliver(database) == (0, 0)
+    assert hub.requests == 0
 
 
 def test_retried_after_an_error_then_dead_after_the_limit(
