@@ -36,9 +36,11 @@ from app.routers import (
     sync,
     syndication,
     tags,
+    webhooks,
 )
 from app.schemas.common import PROBLEM_MEDIA, FieldError, Problem
 from app.services import scheduler, websub
+from app.services import webhooks as webhook_service
 from app.services.storage import open_storage
 
 DESCRIPTION = """
@@ -157,8 +159,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     interval=settings.websub_interval,
                     max_attempts=settings.websub_max_attempts,
                     stop=stop,
+                    allow_private=settings.allow_private_webhooks,
                 )
             )
+        if settings.webhook_interval > 0:
+            tasks.append(webhook_service.run(app.state.db, settings=settings, stop=stop))
         running = [asyncio.create_task(task) for task in tasks]
         yield
         stop.set()
@@ -193,6 +198,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         sync,
         keys,
         audit,
+        webhooks,
     ):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
