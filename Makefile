@@ -28,9 +28,9 @@ run: $(VENV)/.run-installed
 test: $(VENV)/.dev-installed
 	$(BIN)/pytest -n 2 $(ARGS)
 
-# `make bench` runs the HTTP benchmark; `make bench search` runs bench/search.py instead
+# `make bench` runs the HTTP benchmark; `make bench search` (or `webhooks`) runs bench/search.py instead
 # (a suite named after `bench` is a goal of its own, which does nothing by itself).
-BENCH_SUITES := search
+BENCH_SUITES := search webhooks
 BENCH_SUITE := $(firstword $(filter $(BENCH_SUITES),$(MAKECMDGOALS)))
 .PHONY: $(BENCH_SUITES)
 
