@@ -160,6 +160,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     max_attempts=settings.websub_max_attempts,
                     stop=stop,
                     allow_private=settings.allow_private_webhooks,
+                    hubs=settings.websub_hubs,
                 )
             )
         if settings.webhook_interval > 0:

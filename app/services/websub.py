@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -266,8 +266,12 @@ async def run(
     max_attempts: int,
     stop: asyncio.Event,
     allow_private: bool = False,
+    hubs: Sequence[str] = (),
 ) -> None:
-    """Deliver due pings every ``interval`` seconds until ``stop`` is set."""
+    """Deliver due pings every ``interval`` seconds until ``stop`` is set. First, say in the
+    log which configured hubs the SSRF guard refuses (their pings will be given up)."""
+    for hub, why in await asyncio.to_thread(refused_hubs, hubs, allow_private=allow_private):
+        log.error("WebSub hub %s will not be pinged: %s", hub, why)
     while not stop.is_set():
         try:
             await asyncio.to_thread(
@@ -277,6 +281,17 @@ async def run(
             log.exception("WebSub pass failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+def refused_hubs(hubs: Iterable[str], *, allow_private: bool) -> list[tuple[str, str]]:
+    """The hubs that the SSRF guard refuses, and why (app.services.netguard)."""
+    refused = []
+    for hub in hubs:
+        try:
+            netguard.check(hub, allow_private=allow_private)
+        except netguard.UnsafeURL as exc:
+            refused.append((hub, str(exc)))
+    return refused
 
 
 def queue_state(session: Session) -> dict[str, int]:

@@ -3,6 +3,8 @@ and a hub that is down never blocks or fails the publication."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -265,3 +267,21 @@ def test_scheduled_publication_pings(
     assert published == [made["id"]]
     deliver(database)
     assert set(hub.topics()) == feeds() | feeds("lang=ar")
+
+
+def test_a_refused_hub_is_named_in_the_log_when_the_dispatcher_starts(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    hubs = ["http://127.0.0.1:9/hub", "http://10.1.2.3/hub", "ftp://hub.example/"]
+    assert [hub for hub, _ in websub_service.refused_hubs(hubs, allow_private=False)] == hubs
+    assert websub_service.refused_hubs(hubs[:2], allow_private=True) == []
+
+    async def start_and_stop() -> None:
+        stop = asyncio.Event()
+        stop.set()
+        await websub_service.run(database, interval=1, max_attempts=1, stop=stop, hubs=hubs[:1])
+
+    with caplog.at_level(logging.ERROR, logger="khabar.websub"):
+        asyncio.run(start_and_stop())
+    assert "WebSub hub http://127.0.0.1:9/hub will not be pinged" in caplog.text
+    assert "loopback" in caplog.text
