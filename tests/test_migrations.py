@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import Settings
-from app.db import create_db_engine, sync_url
+from app.db import Database, create_db_engine, sync_url
 from app.main import create_app
 from app.migrate import alembic_config, downgrade, include_object, upgrade
 from app.models import Base, Event
@@ -189,6 +190,23 @@ def store_with_content(url: str) -> None:
         engine.dispose()
 
 
+@contextmanager
+def upgraded_api(url: str, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """The API on an upgraded store, and an editor's key for it."""
+    settings = Settings(
+        database_url=url,
+        base_url="http://testserver",
+        media_dir=str(tmp_path / "media"),
+        scheduler_interval=0,
+    )
+    app = create_app(settings)
+    with TestClient(app) as api:
+        with app.state.db.session(write=True) as session:
+            _key, token = key_service.create_key(session, name="desk", role="editor")
+            session.commit()
+        yield api, {"Authorization": f"Bearer {token}"}
+
+
 class TestUpgradeWithContent:
     def test_media_migration_keeps_every_row_and_link(self, empty_url: str) -> None:
         """0002 rebuilds the article and author tables on SQLite (batch mode): the rows that
@@ -244,18 +262,7 @@ class TestUpgradeWithContent:
         store_with_content(empty_url)
         upgrade(empty_url, "0003")
         upgrade(empty_url)
-        settings = Settings(
-            database_url=empty_url,
-            base_url="http://testserver",
-            media_dir=str(tmp_path / "media"),
-            scheduler_interval=0,
-        )
-        app = create_app(settings)
-        with TestClient(app) as api:
-            with app.state.db.session(write=True) as session:
-                _key, token = key_service.create_key(session, name="desk", role="editor")
-                session.commit()
-            auth = {"Authorization": f"Bearer {token}"}
+        with upgraded_api(empty_url, tmp_path) as (api, auth):
             edited = api.patch(
                 "/v1/articles/a1", json={"headline": "جسر جديد"}, headers={**auth, "If-Match": "3"}
             )
@@ -287,29 +294,24 @@ class TestUpgradeWithContent:
         store_with_content(empty_url)
         upgrade(empty_url, "0005")
         upgrade(empty_url)
-        settings = Settings(
-            database_url=empty_url,
-            base_url="http://testserver",
-            media_dir=str(tmp_path / "media"),
-            scheduler_interval=0,
-        )
-        app = create_app(settings)
-        with TestClient(app) as api:
+        with upgraded_api(empty_url, tmp_path) as (api, auth):
             first = api.get("/v1/sync").json()
+            copied = [(e["type"], e["id"]) for e in first["items"]]
             while first["has_more"]:
                 first = api.get("/v1/sync", params={"token": first["next_token"]}).json()
-            with app.state.db.session(write=True) as session:
-                _key, token = key_service.create_key(session, name="desk", role="editor")
-                session.commit()
-            auth = {"Authorization": f"Bearer {token}"}
+                copied += [(e["type"], e["id"]) for e in first["items"]]
+            assert ("article", "a1") in copied
+            assert ("tag", "bridges") in copied
             edited = api.patch(
                 "/v1/articles/a1", json={"headline": "جسر جديد"}, headers={**auth, "If-Match": "3"}
             )
             assert edited.status_code == 200, edited.text
-            with app.state.db.session() as session:
+            store = Database(empty_url)
+            with store.session() as session:
                 assert [(e.id, e.type) for e in session.scalars(select(Event))] == [
                     (1, "article.updated")
                 ]
+            store.dispose()
             changed = api.get("/v1/sync", params={"token": first["next_token"]}).json()
             assert [(e["id"], e["op"]) for e in changed["items"]] == [("a1", "upsert")]
             assert changed["items"][0]["data"]["headline"] == "جسر جديد"
