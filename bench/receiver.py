@@ -42,6 +42,6 @@ async def app(scope: Message, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.body", "body": b""})
         return
     text = f"{_counts['received']} {_counts['bad_signature']}".encode()
-    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(text)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    reply = [(b"content-type", b"text/plain"), (b"content-length", str(len(text)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": reply})
     await send({"type": "http.response.body", "body": text})

@@ -8,10 +8,11 @@ subscriptions cost a publication. See docs/benchmark.md.
    this process on the server's CPU; the figure is N ÷ the time until the receiver has them all.
 2. Publish latency. A real ``khabar serve`` (dispatcher on, every 0.1 s) takes M sequential
    edits of a published article (``PATCH`` with ``If-Match``: each is a public change, so an
-   event for every subscription). Once with no subscription, once with ten: nine to the live
-   receiver and one to a black hole (a port that accepts connections and never answers, so each
-   attempt holds a request open until the 10 s timeout). Latencies are measured by the client
-   over one kept-alive connection; then the time until the nine live ones have every event.
+   event for every subscription). Three runs: no subscription; one, to a black hole (a port
+   that accepts connections and never answers, so each attempt holds a request open until the
+   10 s timeout); ten, nine to the live receiver and one to the black hole. Latencies are
+   measured by the client over one kept-alive connection; then the time until the live ones
+   have every event.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import json
 import os
 import socket
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -78,13 +78,15 @@ def main() -> None:
             results["throughput"] = throughput(url, receiver, options.events, plan, console)
         with _black_hole() as dead_port:
             runs = {}
-            for subscriptions in (0, 10):
-                with _store(options.database_url, workdir / f"latency-{subscriptions}.db") as url:
-                    runs[subscriptions] = latency(
+            for subscriptions, dead in ((0, 0), (1, 1), (10, 1)):
+                name = f"{subscriptions}-{dead}"
+                with _store(options.database_url, workdir / f"latency-{name}.db") as url:
+                    runs[name] = latency(
                         url,
                         receiver,
                         dead_port,
                         subscriptions=subscriptions,
+                        dead=dead,
                         publishes=options.publishes,
                         procs=procs,
                         plan=plan,
@@ -242,6 +244,7 @@ def latency(
     dead_port: int,
     *,
     subscriptions: int,
+    dead: int,
     publishes: int,
     procs: Processes,
     plan: CpuPlan,
@@ -256,7 +259,7 @@ def latency(
         for n in range(subscriptions):
             target = (
                 f"http://{HOST}:{dead_port}/hook"
-                if n == 0
+                if n < dead
                 else f"http://{HOST}:{receiver.port}/hook{n}"
             )
             _subscribe(db, target, f"sub{n}")
@@ -285,7 +288,9 @@ def latency(
         created = json.loads(connection.getresponse().read())
         version = created["version"]
         before, _ = _received(receiver)
-        console.print(f"latency: {publishes} edits with {subscriptions} subscriptions…")
+        console.print(
+            f"latency: {publishes} edits with {subscriptions} subscriptions ({dead} dead)…"
+        )
         timings: list[float] = []
         started = time.perf_counter()
         for n in range(publishes):
@@ -304,7 +309,7 @@ def latency(
                 raise RuntimeError(f"edit {n}: {response.status} {answer}")
             version = answer["version"]
         wall = time.perf_counter() - started
-        live = max(subscriptions - 1, 0)
+        live = subscriptions - dead
         expected = live * (publishes + 1)  # the create is an event too
         deadline = time.monotonic() + 120
         while _received(receiver)[0] - before < expected and time.monotonic() < deadline:
@@ -315,6 +320,7 @@ def latency(
         timings.sort()
         return {
             "subscriptions": subscriptions,
+            "dead": dead,
             "edits": publishes,
             "p50_ms": round(statistics.median(timings), 2),
             "p95_ms": round(timings[int(0.95 * (len(timings) - 1))], 2),
@@ -347,7 +353,7 @@ def _report(console: Console, results: dict[str, Any]) -> None:
         table.add_column(column, justify="right")
     for run in results["latency"].values():
         table.add_row(
-            "none" if run["subscriptions"] == 0 else f"{run['subscriptions']} (1 dead)",
+            "none" if run["subscriptions"] == 0 else f"{run['subscriptions']} ({run['dead']} dead)",
             str(run["p50_ms"]),
             str(run["p95_ms"]),
             str(run["p99_ms"]),
@@ -360,4 +366,4 @@ def _report(console: Console, results: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
