@@ -30,6 +30,22 @@ class Settings(BaseSettings):
     cache_max_age: int = Field(default=60, description="max-age of public GET responses (s).")
     cache_s_maxage: int = Field(default=300, description="s-maxage for shared caches/CDNs (s).")
     cache_stale_while_revalidate: int = 600
+    cache_max_mb: float = Field(
+        default=64,
+        ge=0,
+        description="Memory for each process's edge cache of public responses (MB); 0 = off.",
+    )
+    cache_poll_interval: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often (s) each process checks the database for content changes made "
+        "by other hosts (changes on the same host reach every process at once).",
+    )
+    cache_stale_if_error: int = Field(
+        default=86400,
+        ge=0,
+        description="How long (s) a CDN may serve a stale public response while Khabar fails.",
+    )
     demo_on_empty: bool = Field(
         default=True, description="`khabar serve --demo` loads demo content into an empty store."
     )

@@ -3,12 +3,15 @@
 Bodies are serialised once by Pydantic (UTF-8, Arabic as is, never ``\\uXXXX``). The strong
 ``ETag`` is a hash of exactly those bytes, prefixed with the content version where there is one
 (``"v7-…"``) so that the same value works as ``If-Match`` on the write endpoints.
+
+Public responses also carry ``Surrogate-Key`` (see app.surrogate): the content they show, for
+a CDN to purge when it changes. A 304 carries the same headers as the 200 would.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -17,6 +20,7 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 from starlette.datastructures import URL
 
+from app import surrogate
 from app.config import Settings
 from app.schemas.common import Links
 
@@ -28,8 +32,19 @@ def cache_control(settings: Settings, *, public: bool) -> str:
         return "private, no-store"
     return (
         f"public, max-age={settings.cache_max_age}, s-maxage={settings.cache_s_maxage}, "
-        f"stale-while-revalidate={settings.cache_stale_while_revalidate}"
+        f"stale-while-revalidate={settings.cache_stale_while_revalidate}, "
+        f"stale-if-error={settings.cache_stale_if_error}"
     )
+
+
+def caching_headers(settings: Settings, *, public: bool, keys: Iterable[str]) -> dict[str, str]:
+    """``Cache-Control``, and for a public response with keys, ``Surrogate-Key``."""
+    out = {"Cache-Control": cache_control(settings, public=public)}
+    if public:
+        value = surrogate.header(keys)
+        if value:
+            out["Surrogate-Key"] = value
+    return out
 
 
 def make_etag(body: bytes, version: int | None = None) -> str:
@@ -58,12 +73,14 @@ def json_response(
     version: int | None = None,
     last_modified: datetime | None = None,
     headers: Mapping[str, str] | None = None,
+    keys: Iterable[str] = (),
 ) -> Response:
+    """``keys``: the surrogate keys of what ``model`` shows (sent when ``public``)."""
     body = model.model_dump_json(include=include).encode("utf-8")
     etag = make_etag(body, version)
     out = {
         "ETag": etag,
-        "Cache-Control": cache_control(settings, public=public),
+        **caching_headers(settings, public=public, keys=keys),
         "Vary": "Authorization",
         **(headers or {}),
     }
@@ -85,12 +102,17 @@ def bytes_response(
     public: bool = True,
     last_modified: datetime | None = None,
     headers: Mapping[str, str] | None = None,
+    keys: Iterable[str] = (),
 ) -> Response:
     """``json_response`` for bytes made elsewhere (feeds, sitemaps, JSON-LD): a strong ETag
     over them, ``Last-Modified`` when given, and a 304 for ``If-None-Match`` or, when that is
     not sent, ``If-Modified-Since`` (RFC 9110 §13.2.2)."""
     etag = make_etag(body)
-    out = {"ETag": etag, "Cache-Control": cache_control(settings, public=public), **(headers or {})}
+    out = {
+        "ETag": etag,
+        **caching_headers(settings, public=public, keys=keys),
+        **(headers or {}),
+    }
     if last_modified is not None:
         out["Last-Modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
     if request.method in ("GET", "HEAD") and _not_modified(request, etag, last_modified):

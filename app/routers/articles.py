@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
+from app import surrogate
 from app.config import Settings
 from app.deps import (
     AdminKey,
@@ -114,16 +115,18 @@ def _read(
     preview: str | None = None,
 ) -> Response:
     article = full.article
+    read = presenter(settings, preview=preview).article(full)
     return json_response(
         request,
         settings,
-        presenter(settings, preview=preview).article(full),
+        read,
         public=public,
         include=include,
         version=article.version,
         last_modified=article.updated_at,
         status_code=status_code,
         headers=headers,
+        keys=surrogate.article_keys(read),
     )
 
 
@@ -177,6 +180,7 @@ def list_articles(
         if include
         else None,
         headers=headers,
+        keys=[surrogate.ARTICLES],
     )
 
 
@@ -218,7 +222,13 @@ def get_article_by_slug(
         if request.url.query:
             target += f"?{request.url.query}"
         return RedirectResponse(
-            target, status_code=301, headers={"Cache-Control": "public, max-age=300"}
+            target,
+            status_code=301,
+            headers={
+                "Cache-Control": "public, max-age=300",
+                # Purged with the article: when its slug changes again, the target moves.
+                "Surrogate-Key": surrogate.header([f"article:{found.redirect_to.public_id}"]),
+            },
         )
     if found.article is None:
         raise NotFound(f"No published article has the slug «{slug}».")

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy.orm import Session
 
+from app import surrogate
 from app.config import Settings
 from app.deps import (
     CursorQuery,
@@ -61,7 +62,14 @@ def list_authors(
         next_cursor=next_cursor,
         links=links,
     )
-    return json_response(request, settings, page, public=key is None, headers=headers)
+    return json_response(
+        request,
+        settings,
+        page,
+        public=key is None,
+        headers=headers,
+        keys=surrogate.author_list_keys(page.items),
+    )
 
 
 @router.get(
@@ -80,7 +88,10 @@ def get_author(
     author = author_service.get_author(session, slug=author_slug)
     if author is None:
         raise NotFound(f"No author has the slug «{author_slug}».")
-    return json_response(request, settings, _present(session, settings, author), public=key is None)
+    read = _present(session, settings, author)
+    return json_response(
+        request, settings, read, public=key is None, keys=surrogate.author_keys(read)
+    )
 
 
 @router.post(
@@ -122,7 +133,7 @@ def update_author(
     if author is None:
         raise NotFound(f"No author has the slug «{author_slug}».")
     changes = payload.model_dump(exclude_unset=True)
-    old_slug = author.slug
+    old_slug, old_photo = author.slug, author.avatar_media_id
     author_service.update_author(session, author=author, changes=changes)
     audit_service.record(
         session,
@@ -132,7 +143,14 @@ def update_author(
         item_id=author.slug,
         detail=audit_service.update_detail(changes, old_slug=old_slug, slug=author.slug),
     )
-    event_service.taxonomy_changed(session, "author", author, action="updated", old_slug=old_slug)
+    event_service.taxonomy_changed(
+        session,
+        "author",
+        author,
+        action="updated",
+        old_slug=old_slug,
+        media=(old_photo, author.avatar_media_id),
+    )
     session.commit()
     return _present(session, settings, author)
 
@@ -152,6 +170,8 @@ def delete_author(session: WriteSessionDep, key: EditorKey, author_slug: AuthorS
     audit_service.record(
         session, key=key, action="author.delete", item_type="author", item_id=author.slug
     )
-    event_service.taxonomy_changed(session, "author", author, action="deleted")
+    event_service.taxonomy_changed(
+        session, "author", author, action="deleted", media=(author.avatar_media_id,)
+    )
     session.commit()
     return Response(status_code=204)

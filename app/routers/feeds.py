@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from app import surrogate
 from app.config import Settings
 from app.deps import AuthorQuery, LangQuery, SectionQuery, SessionDep, SettingsDep, TagQuery
 from app.responses import bytes_response
@@ -164,4 +165,5 @@ def _feed(
         media_type=MEDIA_TYPES[kind],
         last_modified=feed.updated,
         headers=headers,
+        keys=[surrogate.FEEDS],
     )

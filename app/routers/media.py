@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from app import surrogate
 from app.config import Settings
 from app.db import Database
 from app.deps import (
@@ -121,12 +122,14 @@ def _found(session: Session, media_id: str, *, public: bool, embargo: bool = Fal
 
 
 def _read(request: Request, settings: Settings, media: Media, **kwargs: object) -> Response:
+    read = presenter(settings).media(media)
     return json_response(
         request,
         settings,
-        presenter(settings).media(media),
+        read,
         version=media.version,
         last_modified=media.updated_at,
+        keys=surrogate.media_keys([read]),
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -153,7 +156,14 @@ def list_media(
     view = presenter(settings)
     links, headers = page_links(request, settings, next_cursor)
     page = MediaList(items=[view.media(m) for m in rows], next_cursor=next_cursor, links=links)
-    return json_response(request, settings, page, public=key is None, headers=headers)
+    return json_response(
+        request,
+        settings,
+        page,
+        public=key is None,
+        headers=headers,
+        keys=surrogate.media_keys(page.items),
+    )
 
 
 @router.get(
@@ -294,6 +304,8 @@ def _image(
         "Cache-Control": _image_cache_control(settings, private, v == token),
         "X-Content-Type-Options": "nosniff",
     }
+    if not private:
+        headers["Surrogate-Key"] = surrogate.header([surrogate.media_key(media.public_id)])
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(load(), media_type=mime, headers=headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from app import __version__
+from app import __version__, surrogate
 from app.deps import SettingsDep
 from app.responses import json_response
 from app.routers.present import presenter
@@ -67,7 +67,7 @@ def api_root(request: Request, settings: SettingsDep) -> Response:
             openapi=view.url("/openapi.json"),
         ),
     )
-    return json_response(request, settings, body, public=True)
+    return json_response(request, settings, body, public=True, keys=[surrogate.SITE])
 
 
 class SiteRead(BaseModel):
@@ -111,7 +111,7 @@ def get_site(request: Request, settings: SettingsDep) -> Response:
         feeds=view.feeds(),
         websub_hubs=list(settings.websub_hubs),
     )
-    return json_response(request, settings, body, public=True)
+    return json_response(request, settings, body, public=True, keys=[surrogate.SITE])
 
 
 class Health(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app import surrogate
 from app.deps import (
     CursorQuery,
     FiltersDep,
@@ -71,4 +72,6 @@ def search(
         next_cursor=results.next_cursor,
         links=links,
     )
-    return json_response(request, settings, page, public=key is None, headers=headers)
+    return json_response(
+        request, settings, page, public=key is None, headers=headers, keys=[surrogate.ARTICLES]
+    )

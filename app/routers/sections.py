@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from app import surrogate
 from app.deps import EditorKey, OptionalKey, SessionDep, SettingsDep, WriteSessionDep
 from app.errors import NotFound
 from app.models import Section
@@ -66,7 +67,7 @@ def list_sections(
     """Every section, nested under its parent, in position order."""
     view = presenter(settings, lang)
     tree = SectionTree(items=_tree(view, section_service.all_sections(session)))
-    return json_response(request, settings, tree, public=key is None)
+    return json_response(request, settings, tree, public=key is None, keys=[surrogate.SECTIONS])
 
 
 def _detail(
@@ -107,7 +108,9 @@ def get_section(
     if section is None:
         raise NotFound(f"No section has the slug «{section_slug}».")
     detail = _detail(session, settings, section, lang)
-    return json_response(request, settings, detail, public=key is None)
+    return json_response(
+        request, settings, detail, public=key is None, keys=surrogate.section_keys(section.slug)
+    )
 
 
 @router.post(

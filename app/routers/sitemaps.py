@@ -14,6 +14,7 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Path, Request, Response
 
+from app import surrogate
 from app.deps import OptionalKey, SessionDep, SettingsDep, sees_drafts, sees_embargo
 from app.errors import NotFound
 from app.responses import bytes_response
@@ -60,7 +61,12 @@ def sitemap_index(request: Request, session: SessionDep, settings: SettingsDep) 
     body = sitemap_service.index_xml(entries)
     changed = [lastmod for lastmod in files if lastmod is not None]
     return bytes_response(
-        request, settings, body, media_type=XML_MEDIA, last_modified=max(changed, default=None)
+        request,
+        settings,
+        body,
+        media_type=XML_MEDIA,
+        last_modified=max(changed, default=None),
+        keys=[surrogate.SITEMAPS],
     )
 
 
@@ -76,7 +82,7 @@ def news_sitemap(request: Request, session: SessionDep, settings: SettingsDep) -
     publication's name in each article's language, the language, date and headline."""
     entries = sitemap_service.news(session)
     body = sitemap_service.news_xml(site(settings), entries)
-    return bytes_response(request, settings, body, media_type=XML_MEDIA)
+    return bytes_response(request, settings, body, media_type=XML_MEDIA, keys=[surrogate.SITEMAPS])
 
 
 @router.get(
@@ -104,6 +110,7 @@ def article_sitemap(
         body,
         media_type=XML_MEDIA,
         last_modified=max((entry.updated_at for entry in entries), default=None),
+        keys=[surrogate.SITEMAPS],
     )
 
 
@@ -136,7 +143,8 @@ def get_article_jsonld(
     if full is None:
         raise NotFound(f"No published article has the id «{article_id}».")
     view = presenter(settings)
-    document = jsonld_service.news_article(view.article(full), view.site)
+    read = view.article(full)
+    document = jsonld_service.news_article(read, view.site)
     return bytes_response(
         request,
         settings,
@@ -145,4 +153,5 @@ def get_article_jsonld(
         public=key is None,
         last_modified=full.article.updated_at,
         headers={"Vary": "Authorization"},
+        keys=surrogate.article_keys(read),
     )

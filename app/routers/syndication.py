@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, RootModel
 
+from app import surrogate
 from app.deps import (
     CursorQuery,
     FiltersDep,
@@ -74,7 +75,9 @@ def list_ninjs(
     ]
     links, headers = page_links(request, settings, next_cursor)
     page = NinjsList(items=items, next_cursor=next_cursor, links=links)
-    return json_response(request, settings, page, public=key is None, headers=headers)
+    return json_response(
+        request, settings, page, public=key is None, headers=headers, keys=[surrogate.ARTICLES]
+    )
 
 
 @router.get(
@@ -99,7 +102,8 @@ def get_ninjs(
     if full is None:
         raise NotFound(f"No published article has the id «{article_id}».")
     view = presenter(settings)
-    document = NinjsDocument(ninjs_service.item(full, view.article(full), site=view.site))
+    read = view.article(full)
+    document = NinjsDocument(ninjs_service.item(full, read, site=view.site))
     return json_response(
         request,
         settings,
@@ -107,4 +111,5 @@ def get_ninjs(
         public=key is None,
         version=full.article.version,
         last_modified=full.article.updated_at,
+        keys=surrogate.article_keys(read),
     )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from app import surrogate
 from app.deps import (
     CursorQuery,
     EditorKey,
@@ -50,7 +51,9 @@ def list_tags(
         next_cursor=next_cursor,
         links=links,
     )
-    return json_response(request, settings, page, public=key is None, headers=headers)
+    return json_response(
+        request, settings, page, public=key is None, headers=headers, keys=[surrogate.TAGS]
+    )
 
 
 @router.get(
@@ -69,7 +72,13 @@ def get_tag(
     tag = tag_service.get_tag(session, slug=tag_slug)
     if tag is None:
         raise NotFound(f"No tag has the slug «{tag_slug}».")
-    return json_response(request, settings, presenter(settings).tag(tag), public=key is None)
+    return json_response(
+        request,
+        settings,
+        presenter(settings).tag(tag),
+        public=key is None,
+        keys=surrogate.tag_keys(tag.slug),
+    )
 
 
 @router.post(

@@ -41,8 +41,11 @@ from app.models import (
     Tag,
 )
 from app.models.base import utcnow
+from app.text import html as body_text
 
 COUNTER = "event"
+# session.info key: the newest event the transaction wrote (app.cache_sync signals it on commit)
+SESSION_KEY = "khabar_event"
 
 # Every event type, for subscriptions to choose from.
 ARTICLE_ACTIONS = {
@@ -119,6 +122,7 @@ def emit(
         surrogate_keys=sorted(set(surrogate_keys)),
     )
     session.add(event)
+    session.info[SESSION_KEY] = number
     for change in sync:
         _upsert_sync(session, change, number)
     for query in refresh_articles:
@@ -270,6 +274,8 @@ def article_changed(
                 },
             )
         keys |= {f"article:{i}" for i in session.scalars(_public_ids(_linking(article.id)))}
+        # Its images (now and before): their renditions are public only while it is.
+        keys |= {f"media:{m}" for m in _article_media(session, article, before)}
     visible = was_public or public
     return emit(
         session,
@@ -303,6 +309,23 @@ def article_purged(session: Session, article: Article) -> Event:
     )
 
 
+def _article_media(session: Session, article: Article, before: dict[str, Any] | None) -> set[str]:
+    """The public ids of the images the article shows, and showed before the change."""
+    shown = set(
+        session.scalars(
+            select(Media.public_id)
+            .join(ArticleMedia, ArticleMedia.media_id == Media.id)
+            .where(ArticleMedia.article_id == article.id)
+        )
+    )
+    if before is not None:
+        hero = before.get("hero") or {}
+        if hero.get("media"):
+            shown.add(hero["media"])
+        shown.update(body_text.image_media_ids(before.get("body") or []))
+    return shown
+
+
 def _article_keys(public_id: str, links: dict[str, list[str]]) -> set[str]:
     return {
         f"article:{public_id}",
@@ -331,14 +354,18 @@ def taxonomy_changed(
     *,
     action: str,
     old_slug: str | None = None,
+    media: Iterable[int | None] = (),
 ) -> Event:
     """A section, tag or author created, updated or deleted (call it before a delete, while
     its links are still there). Its public page and every published article that shows it
-    change."""
+    change. ``media``: ids of images it showed or shows (an author's photo, before and after),
+    whose renditions are public only while it shows them."""
     slug = item.slug
     showing = _articles_showing(kind, item.id)
     sync = [SyncChange(kind, slug, deleted=action == "deleted")]
     keys = {f"{kind}:{slug}", COLLECTIONS[kind], "articles", "feeds"}
+    if kind == "section":
+        keys.add("sitemaps")  # article URLs name their section
     data: dict[str, Any] = {"slug": slug}
     if old_slug is not None and old_slug != slug:
         sync.append(SyncChange(kind, old_slug, deleted=True))
@@ -351,6 +378,12 @@ def taxonomy_changed(
             children = session.scalars(select(Section.slug).where(Section.parent_id == item.id))
             sync.extend(SyncChange("section", child) for child in children)
     keys |= {f"article:{i}" for i in session.scalars(_public_ids(showing))}
+    media_ids = {m for m in media if m is not None}
+    if media_ids:
+        keys |= {
+            f"media:{m}"
+            for m in session.scalars(select(Media.public_id).where(Media.id.in_(media_ids)))
+        }
     return emit(
         session,
         type=f"{kind}.{action}",
