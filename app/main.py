@@ -18,8 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Route
 
 from app import __version__
+from app.cache_sync import CacheSync, Signal, signal_path
 from app.config import Settings, get_settings
 from app.db import Database
+from app.edge import EdgeCache, EdgeStore
 from app.errors import KhabarError
 from app.head import HeadAsGet
 from app.routers import (
@@ -139,7 +141,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Background work of every server process: scheduled publication, WebSub delivery.
+        # Background work of every server process: scheduled publication, WebSub and webhook
+        # delivery, and the edge cache's look at changes made elsewhere.
         stop = asyncio.Event()
         tasks = []
         if settings.scheduler_interval > 0:
@@ -165,6 +168,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             )
         if settings.webhook_interval > 0:
             tasks.append(webhook_service.run(app.state.db, settings=settings, stop=stop))
+        if cache_sync is not None:
+            await asyncio.to_thread(cache_sync.start)
+            tasks.append(
+                cache_sync.poll(app.state.edge, interval=settings.cache_poll_interval, stop=stop)
+            )
         running = [asyncio.create_task(task) for task in tasks]
         yield
         stop.set()
@@ -185,6 +193,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.storage = open_storage(settings)
     install_error_handlers(app)
     app.add_middleware(HeadAsGet)
+    # Outermost: a hit is answered before anything else runs (see app.edge).
+    cache_sync: CacheSync | None = None
+    if settings.cache_max_mb > 0:
+        store = EdgeStore(max_bytes=int(settings.cache_max_mb * 2**20), ttl=settings.cache_s_maxage)
+        cache_sync = CacheSync(app.state.db, Signal(signal_path(settings.database_url)))
+        cache_sync.install()
+        app.state.edge = store
+        app.add_middleware(EdgeCache, store=store, sync=cache_sync)
     for module in (
         root,
         articles,
