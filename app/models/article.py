@@ -27,6 +27,11 @@ class Article(Base):
         Index("ix_article_section_published", "primary_section_id", "status", "published_at"),
         Index("ix_article_status_created", "status", "created_at", "id"),
         Index("ix_article_status_scheduled", "status", "scheduled_at"),
+        # Covers the sitemap index (published ids in order, with the dates it needs), and finds
+        # published articles by id without walking them all (SQLite without statistics).
+        Index("ix_article_status_id", "status", "id", "published_at", "updated_at"),
+        # The sync copy's order, and its lookups of published articles by public id.
+        Index("ix_article_status_public_id", "status", "public_id", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
