@@ -160,15 +160,17 @@ def _copy(session: Session, token: Token, limit: int) -> tuple[list[Change], Tok
 
 def _log(session: Session, token: Token, limit: int) -> tuple[list[Change], Token, bool]:
     """The next items of the sync log, each as it is now."""
+    query = select(SyncItem.seq, SyncItem.item_type, SyncItem.item_id)
+    if token.after_type:
+        query = query.where(
+            tuple_(SyncItem.seq, SyncItem.item_type, SyncItem.item_id)
+            > tuple_(token.since, token.after_type, token.after)  # type: ignore[arg-type]
+        )
+    else:  # just after the copy: what changed after the event it started from
+        query = query.where(SyncItem.seq > token.since)
     rows = list(
         session.execute(
-            select(SyncItem.seq, SyncItem.item_type, SyncItem.item_id)
-            .where(
-                tuple_(SyncItem.seq, SyncItem.item_type, SyncItem.item_id)
-                > tuple_(token.since, token.after_type, token.after)  # type: ignore[arg-type]
-            )
-            .order_by(SyncItem.seq, SyncItem.item_type, SyncItem.item_id)
-            .limit(limit)
+            query.order_by(SyncItem.seq, SyncItem.item_type, SyncItem.item_id).limit(limit)
         )
     )
     if not rows:
