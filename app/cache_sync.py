@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.db import Database
@@ -99,6 +100,25 @@ class Signal:
         os.close(self._fd)
 
 
+def signal_commits(db: Database, signal: Signal | None = None) -> Signal:
+    """Raise the host's signal after every commit through ``db`` that wrote events, so that
+    every process's edge cache purges before its next answer (the command line calls it too,
+    for `khabar demo` and `khabar reindex`)."""
+    signal = signal or Signal(signal_path(db.url))
+
+    def committed(session: Session) -> None:
+        number = session.info.pop(SESSION_KEY, None)
+        if number is not None:
+            signal.raise_to(number)
+
+    def rolled_back(session: Session) -> None:
+        session.info.pop(SESSION_KEY, None)
+
+    sa_event.listen(db.write_session, "after_commit", committed)
+    sa_event.listen(db.write_session, "after_rollback", rolled_back)
+    return signal
+
+
 class CacheSync:
     """Keeps one process's edge cache in step with the events (see the module docstring)."""
 
@@ -111,33 +131,21 @@ class CacheSync:
 
     def install(self) -> None:
         """Raise the signal after every commit that wrote events (through this database)."""
-        if self._hooked:
-            return
-        self._hooked = True
-        sa_event.listen(self.db.write_session, "after_commit", self._committed)
-        sa_event.listen(self.db.write_session, "after_rollback", self._rolled_back)
-
-    def uninstall(self) -> None:
-        if self._hooked:
-            sa_event.remove(self.db.write_session, "after_commit", self._committed)
-            sa_event.remove(self.db.write_session, "after_rollback", self._rolled_back)
-            self._hooked = False
-
-    def _committed(self, session: Session) -> None:
-        number = session.info.pop(SESSION_KEY, None)
-        if number is not None:
-            self.signal.raise_to(number)
-
-    @staticmethod
-    def _rolled_back(session: Session) -> None:
-        session.info.pop(SESSION_KEY, None)
+        if not self._hooked:
+            self._hooked = True
+            signal_commits(self.db, self.signal)
 
     def start(self) -> None:
         """Begin from the events committed so far (the cache starts empty). A signal ahead of
         the database is left from a store made again under the same name: it is reset."""
         before = self.signal.read()
-        with self.db.session() as session:
-            self.seen = event_service.current_number(session)
+        try:
+            with self.db.session() as session:
+                self.seen = event_service.current_number(session)
+        except DBAPIError:  # not migrated yet: everything the cache keeps comes after
+            log.warning("the database has no event counter yet: run `khabar db upgrade`")
+            self.seen = 0
+            return
         if before > self.seen:
             self.signal.replace(before, self.seen)
         self.signal.raise_to(self.seen)

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.cache_sync import signal_commits
 from app.config import get_settings
 from app.db import Database
 from app.models.api_key import ROLES, SCOPES
@@ -102,6 +103,7 @@ def demo(
 
     settings = get_settings()
     database = Database(settings.database_url)
+    signal_commits(database)  # running servers purge their edge caches
     try:
         with database.session(write=True) as session:
             loaded = demo_service.load_demo(
@@ -129,6 +131,7 @@ def reindex() -> None:
 
     settings = get_settings()
     database = Database(settings.database_url)
+    signal_commits(database)  # running servers purge their cached search answers
     try:
         with database.session(write=True) as session:
             total, steps = search_index.reindex(session)

@@ -10,8 +10,8 @@ its ``Surrogate-Key``s. Then ``If-None-Match`` is answered from the entry.
 
 Bodies over 1 KB of a textual type are compressed once per encoding the clients ask for
 (brotli when the package is installed, gzip) and kept compressed beside the original; such
-responses say ``Vary: Accept-Encoding``, and a compressed one has a weak ETag (RFC 9110: a strong
-validator names one representation).
+responses say ``Vary: Accept-Encoding``. The ETag stays the app's, whatever the encoding: it is
+also the article version that ``If-Match`` takes, so it must read the same to every client.
 
 Memory is bounded (``KHABAR_CACHE_MAX_MB``; least recently used entries go first) and every
 entry expires after ``KHABAR_CACHE_S_MAXAGE`` seconds at the latest. Content changes purge
@@ -26,6 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
@@ -214,6 +215,22 @@ def _encode(body: bytes, encoding: str) -> bytes:
     return gzip.compress(body, compresslevel=6, mtime=0)
 
 
+def _not_modified(scope: Scope, entry: Entry) -> bool:
+    """Whether the request's condition holds (RFC 9110 §13.1.1–13.1.3): ``If-None-Match``
+    decides when sent; otherwise ``If-Modified-Since`` against ``Last-Modified``."""
+    match = _header(scope["headers"], b"if-none-match")
+    if match is not None:
+        return entry.etag is not None and _etag_matches(match, entry.etag)
+    since = _header(scope["headers"], b"if-modified-since")
+    modified = _header(entry.headers, b"last-modified")
+    if since is None or modified is None:
+        return False
+    try:
+        return parsedate_to_datetime(modified.decode()) <= parsedate_to_datetime(since.decode())
+    except (TypeError, ValueError, UnicodeError):
+        return False  # a date that does not parse is ignored
+
+
 def _etag_matches(header: bytes, etag: bytes) -> bool:
     if header.strip() == b"*":
         return True
@@ -301,11 +318,9 @@ class EdgeCache:
         await self._pass(scope, send, entry)
 
     async def _pass(self, scope: Scope, send: Send, entry: Entry) -> None:
-        if entry.etag is not None and entry.status == 200:
-            match = _header(scope["headers"], b"if-none-match")
-            if match is not None and _etag_matches(match, entry.etag):
-                await self._not_modified(send, entry.headers, b"BYPASS")
-                return
+        if entry.status == 200 and _not_modified(scope, entry):
+            await self._not_modified(send, entry.headers, b"BYPASS")
+            return
         headers = [*entry.headers, (b"content-length", str(len(entry.body)).encode())]
         headers.append((b"x-cache", b"BYPASS"))
         await send({"type": "http.response.start", "status": entry.status, "headers": headers})
@@ -328,17 +343,11 @@ class EdgeCache:
                 entry.encoded[encoding] = encoded
                 self.store.grew(entry, before)
             body = encoded
-            headers = [
-                (k, b"W/" + v if k == b"etag" and not v.startswith(b"W/") else v)
-                for k, v in headers
-            ]
             headers.append((b"content-encoding", encoding.encode()))
-        if entry.etag is not None:
-            match = _header(scope["headers"], b"if-none-match")
-            if match is not None and _etag_matches(match, entry.etag):
-                self.store.stats["not_modified"] += 1
-                await self._not_modified(send, headers, how)
-                return
+        if _not_modified(scope, entry):
+            self.store.stats["not_modified"] += 1
+            await self._not_modified(send, headers, how)
+            return
         headers.append((b"content-length", str(len(body)).encode()))
         headers.append((b"x-cache", how))
         await send({"type": "http.response.start", "status": entry.status, "headers": headers})

@@ -88,8 +88,9 @@ def settings(database_url: str, media_dir: Path) -> Settings:
         webhook_interval=0,
         # Test receivers and hubs listen on 127.0.0.1; the SSRF tests turn this off.
         allow_private_webhooks=True,
-        # The edge cache is off unless a test turns it on (tests/test_edge_http.py).
-        cache_max_mb=0,
+        # The edge cache is off unless a test turns it on (tests/test_edge_http.py), or the
+        # whole suite runs with it: KHABAR_TEST_CACHE_MB=16 make test.
+        cache_max_mb=float(os.environ.get("KHABAR_TEST_CACHE_MB", "0")),
     )
 
 

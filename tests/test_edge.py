@@ -186,7 +186,7 @@ class TestCompression:
         _, zipped, gz = call(layer, accept_encoding="gzip, deflate")
         assert zipped["content-encoding"] == "gzip"
         assert gzip.decompress(gz) == BIG
-        assert zipped["etag"] == 'W/"abc"'
+        assert zipped["etag"] == '"abc"'  # the app's, which If-Match also takes
         assert "Accept-Encoding" in zipped["vary"] and "Authorization" in zipped["vary"]
         _, squeezed, br = call(layer, accept_encoding="gzip, br")
         assert squeezed["content-encoding"] == "br"
@@ -196,7 +196,6 @@ class TestCompression:
         assert len(app.calls) == 1
         entry = next(iter(layer.store.entries.values()))
         assert set(entry.encoded) == {"gzip", "br"}
-        # A compressed ETag still matches the entry's validator.
         assert call(layer, accept_encoding="gzip", if_none_match='W/"abc"')[0] == 304
 
     def test_small_or_binary_bodies_are_not_compressed(self) -> None:
@@ -304,3 +303,24 @@ def test_stats_count_every_request() -> None:
         "misses": 1,
         "bypasses": 1,
     }
+
+
+class TestIfModifiedSince:
+    def test_against_last_modified(self) -> None:
+        app = App(last_modified="Tue, 01 Dec 2026 10:00:00 GMT")
+        layer = layer_for(app)
+        call(layer)
+        cases = {
+            "Tue, 01 Dec 2026 10:00:00 GMT": 304,
+            "Tue, 01 Dec 2026 11:00:00 GMT": 304,
+            "Tue, 01 Dec 2026 09:59:59 GMT": 200,
+            "not a date": 200,
+        }
+        for since, status in cases.items():
+            assert call(layer, if_modified_since=since)[0] == status, since
+        # If-None-Match decides when both are sent.
+        both = call(
+            layer, if_none_match='"other"', if_modified_since="Tue, 01 Dec 2026 11:00:00 GMT"
+        )
+        assert both[0] == 200
+        assert len(app.calls) == 1

@@ -307,11 +307,13 @@ class TestUpgradeWithContent:
             )
             assert edited.status_code == 200, edited.text
             store = Database(empty_url)
-            with store.session() as session:
-                assert [(e.id, e.type) for e in session.scalars(select(Event))] == [
-                    (1, "article.updated")
-                ]
-            store.dispose()
+            try:
+                with store.session() as session:
+                    assert [(e.id, e.type) for e in session.scalars(select(Event))] == [
+                        (1, "article.updated")
+                    ]
+            finally:
+                store.dispose()
             changed = api.get("/v1/sync", params={"token": first["next_token"]}).json()
             assert [(e["id"], e["op"]) for e in changed["items"]] == [("a1", "upsert")]
             assert changed["items"][0]["data"]["headline"] == "جسر جديد"

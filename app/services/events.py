@@ -64,6 +64,7 @@ ARTICLE_ACTIONS = {
 ENTITY_ACTIONS = ("created", "updated", "deleted")
 TYPES = (
     *ARTICLE_ACTIONS.values(),
+    "search.reindexed",
     *(
         f"{kind}.{action}"
         for kind in ("section", "tag", "author", "media")

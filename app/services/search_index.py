@@ -10,6 +10,7 @@ from sqlalchemy import delete, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from app.models import Article, ArticleAuthor, ArticleSearch, ArticleTag, Author, SearchState, Tag
+from app.services import events as event_service
 from app.text import html as body_text
 from app.text import search as pipeline
 
@@ -107,6 +108,15 @@ def reindex(session: Session, *, batch: int = 500) -> tuple[int, Iterator[int]]:
                 session.expunge(article)
             yield len(chunk)
         record_version(session)
+        # Every search answer may change: an event, so that caches and CDNs purge them.
+        event_service.emit(
+            session,
+            type="search.reindexed",
+            item_type="search",
+            item_id="all",
+            data={"articles": len(ids)},
+            surrogate_keys=["articles"],
+        )
         session.flush()
 
     return len(ids), steps()

@@ -269,3 +269,23 @@ class TestOtherEvents:
         assert client.delete("/v1/sections/news", headers=editor).status_code == 409
         assert client.delete("/v1/authors/salma", headers=editor).status_code == 409
         assert events(database, start) == []
+
+
+def test_a_reindex_writes_an_event_that_purges_search(
+    client: TestClient, database: Database, editor: Key
+) -> None:
+    from app.services import search_index
+
+    create_article(client, editor)
+    start = last_id(database)
+    with database.session(write=True) as session:
+        _total, steps = search_index.reindex(session)
+        for _ in steps:
+            pass
+        session.commit()
+    (event,) = events(database, start)
+    assert (event.type, event.surrogate_keys, event.data) == (
+        "search.reindexed",
+        ["articles"],
+        {"articles": 1},
+    )
