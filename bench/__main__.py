@@ -88,6 +88,14 @@ def parse(argv: list[str]) -> Options:
         help="runs again a run during which other processes took more than 5%% of the "
         "server's CPU, up to this many times, keeping the quietest (default: %(default)s)",
     )
+    parser.add_argument(
+        "--edge-cache",
+        type=float,
+        default=0,
+        metavar="MB",
+        help="run Khabar with its edge cache of this size, so that repeated URLs are cache "
+        "hits (default: 0, off: every request goes through the app)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",")] if args.only else None
@@ -119,6 +127,7 @@ def parse(argv: list[str]) -> Options:
         retries=max(args.retries, 0),
         renders=args.renders,
         feed_builds=args.feed_builds,
+        edge_cache_mb=max(args.edge_cache, 0),
     )
 
 

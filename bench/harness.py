@@ -49,6 +49,7 @@ class Options:
     retries: int
     renders: int
     feed_builds: int
+    edge_cache_mb: float = 0.0
 
     def selected(self, key: str) -> bool:
         return self.only is None or key in self.only
@@ -116,6 +117,7 @@ def run(options: Options, console: Console) -> dict[str, Any]:
             media_dir=media_dir,
             cpu=cpus.server,
             log=workdir / "khabar.log",
+            edge_cache_mb=options.edge_cache_mb,
         )
         console.print(f"Khabar serving on port {khabar.port} (pid {khabar.pid}, cpu {cpus.server})")
         lengths = (

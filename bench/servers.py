@@ -197,7 +197,13 @@ def get(
 
 
 def start_khabar(
-    processes: Processes, *, database_url: str, media_dir: Path, cpu: int | None, log: Path
+    processes: Processes,
+    *,
+    database_url: str,
+    media_dir: Path,
+    cpu: int | None,
+    log: Path,
+    edge_cache_mb: float = 0,
 ) -> Server:
     port = free_port()
     khabar = Path(sys.executable).with_name("khabar")
@@ -209,6 +215,8 @@ def start_khabar(
         "KHABAR_DATABASE_URL": database_url,
         "KHABAR_BASE_URL": f"http://{HOST}:{port}",
         "KHABAR_MEDIA_DIR": str(media_dir),
+        # Off unless asked for: the scenarios repeat URLs, which would all be cache hits.
+        "KHABAR_CACHE_MAX_MB": str(edge_cache_mb),
     }
     server = Server("khabar", processes.start(argv, cpu=cpu, env=env, log=log), port, log)
     server.wait_ready()
