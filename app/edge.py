@@ -63,6 +63,11 @@ class Entry:
     expires: float
     compressible: bool
     encoded: dict[str, bytes] = field(default_factory=dict)  # "br" / "gzip" → body
+    key: str = ""
+    # (encoding, X-Cache) → the headers and body to send, made on first use
+    prepared: dict[tuple[str | None, bytes], tuple[list[tuple[bytes, bytes]], bytes]] = field(
+        default_factory=dict
+    )
 
     @property
     def size(self) -> int:
@@ -98,6 +103,7 @@ class EdgeStore:
             self._drop(key)
         if entry.size > self.max_bytes:
             return
+        entry.key = key
         self.entries[key] = entry
         self.bytes += entry.size
         for name in entry.keys:
@@ -156,14 +162,30 @@ def cache_key(scope: Scope) -> str | None:
     for name, _value in scope["headers"]:
         if name in (b"authorization", b"cookie"):
             return None
-    query = scope["query_string"]
+    query: bytes = scope["query_string"]
     if not query:
         return path
+    normal = _QUERIES.get(query, _UNSEEN)
+    if normal is _UNSEEN:
+        normal = _normal_query(query)
+        if len(_QUERIES) >= _QUERIES_KEPT:
+            _QUERIES.clear()
+        _QUERIES[query] = normal
+    return None if normal is None else f"{path}?{normal}"
+
+
+_UNSEEN: Any = object()
+_QUERIES: dict[bytes, str | None] = {}  # query strings seen → their normal form
+_QUERIES_KEPT = 10_000
+
+
+def _normal_query(query: bytes) -> str | None:
+    """Parameters sorted by name (repeated names keep their order), or None for a preview."""
     pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
     if any(name == "preview" for name, _ in pairs):
         return None
-    pairs.sort(key=lambda pair: pair[0])  # stable: repeated names keep their order
-    return f"{path}?{urlencode(pairs)}"
+    pairs.sort(key=lambda pair: pair[0])
+    return urlencode(pairs)
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
@@ -184,11 +206,8 @@ def _storable(status: int, headers: list[tuple[bytes, bytes]]) -> bool:
     return _header(headers, b"set-cookie") is None and _header(headers, b"content-encoding") is None
 
 
-def _accepts(scope: Scope) -> tuple[str, ...]:
-    """The encodings the client takes, best first (brotli, then gzip)."""
-    value = _header(scope["headers"], b"accept-encoding")
-    if not value:
-        return ()
+def _encoding(value: bytes) -> str | None:
+    """The encoding to answer an ``Accept-Encoding`` with: brotli, else gzip, else none."""
     offered = {}
     for part in value.decode("latin-1").lower().split(","):
         name, _, params = part.strip().partition(";")
@@ -200,11 +219,10 @@ def _accepts(scope: Scope) -> tuple[str, ...]:
                 q = 0.0
         offered[name.strip()] = q
     wildcard = offered.get("*", 0.0)
-    return tuple(
-        name
-        for name in ("br", "gzip")
-        if (name != "br" or brotli is not None) and offered.get(name, wildcard) > 0
-    )
+    for name in ("br", "gzip"):
+        if (name != "br" or brotli is not None) and offered.get(name, wildcard) > 0:
+            return name
+    return None
 
 
 def _encode(body: bytes, encoding: str) -> bytes:
@@ -328,32 +346,44 @@ class EdgeCache:
         await send({"type": "http.response.body", "body": body})
 
     async def _answer(self, scope: Scope, send: Send, entry: Entry, how: bytes) -> None:
-        headers = list(entry.headers)
-        body = entry.body
-        encoding = None
-        if entry.compressible:
-            for name in _accepts(scope):
-                encoding = name
-                break
-        if encoding is not None:
-            encoded = entry.encoded.get(encoding)
-            if encoded is None:
-                before = entry.size
-                encoded = _encode(entry.body, encoding)
-                entry.encoded[encoding] = encoded
-                self.store.grew(entry, before)
-            body = encoded
-            headers.append((b"content-encoding", encoding.encode()))
-        if _not_modified(scope, entry):
+        conditional = False
+        accept = None
+        for name, value in scope["headers"]:
+            if name in _CONDITIONAL:
+                conditional = True
+            elif name == b"accept-encoding":
+                accept = value
+        encoding = _encoding(accept) if entry.compressible and accept else None
+        prepared = entry.prepared.get((encoding, how))
+        if prepared is None:
+            prepared = self._prepare(entry, encoding, how)
+        headers, body = prepared
+        if conditional and _not_modified(scope, entry):
             self.store.stats["not_modified"] += 1
             await self._not_modified(send, headers, how)
             return
-        headers.append((b"content-length", str(len(body)).encode()))
-        headers.append((b"x-cache", how))
         await send({"type": "http.response.start", "status": entry.status, "headers": headers})
         await send(
             {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
         )
+
+    def _prepare(
+        self, entry: Entry, encoding: str | None, how: bytes
+    ) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        """The headers and body of one variant, made once: compressed on first demand."""
+        before = entry.size
+        headers = list(entry.headers)
+        body = entry.body
+        if encoding is not None:
+            body = entry.encoded.get(encoding) or _encode(entry.body, encoding)
+            entry.encoded[encoding] = body
+            headers.append((b"content-encoding", encoding.encode()))
+        headers.append((b"content-length", str(len(body)).encode()))
+        headers.append((b"x-cache", how))
+        entry.prepared[(encoding, how)] = (headers, body)
+        if self.store.entries.get(entry.key) is entry:  # kept: count what it grew by
+            self.store.grew(entry, before)
+        return headers, body
 
     @staticmethod
     async def _not_modified(send: Send, headers: list[tuple[bytes, bytes]], how: bytes) -> None:
