@@ -12,7 +12,10 @@ process the next request reaches):
   reader fetches the new events' surrogate keys from the database and purges them, then answers.
   The file sits beside a SQLite database, or in the temporary directory (named after the
   database URL) for PostgreSQL.
-- **Other hosts, and writers without the hook** (the command line): every process also polls
+- **Other hosts** hear of it through Redis when ``KHABAR_REDIS_URL`` is set: the writer
+  publishes the event number on ``KHABAR_REDIS_CHANNEL`` after its commit, and every process
+  listens, raises its own host's signal and purges (within a network round trip).
+- **Anything else** (no Redis, a message lost while Redis was away): every process also polls
   the database's event counter (``KHABAR_CACHE_POLL_INTERVAL``, default 1 s), so a change made
   elsewhere is purged within that interval; entries also expire after ``s-maxage``.
 """
@@ -28,6 +31,8 @@ import mmap
 import os
 import struct
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,16 +105,20 @@ class Signal:
         os.close(self._fd)
 
 
-def signal_commits(db: Database, signal: Signal | None = None) -> Signal:
+def signal_commits(
+    db: Database, signal: Signal | None = None, *, publish: Callable[[int], None] | None = None
+) -> Signal:
     """Raise the host's signal after every commit through ``db`` that wrote events, so that
     every process's edge cache purges before its next answer (the command line calls it too,
-    for `khabar demo` and `khabar reindex`)."""
+    for `khabar demo` and `khabar reindex`); ``publish`` tells other hosts (Redis)."""
     signal = signal or Signal(signal_path(db.url))
 
     def committed(session: Session) -> None:
         number = session.info.pop(SESSION_KEY, None)
         if number is not None:
             signal.raise_to(number)
+            if publish is not None:
+                publish(number)
 
     def rolled_back(session: Session) -> None:
         session.info.pop(SESSION_KEY, None)
@@ -119,21 +128,49 @@ def signal_commits(db: Database, signal: Signal | None = None) -> Signal:
     return signal
 
 
+def _publisher(url: str, channel: str) -> Callable[[int], None]:
+    """A function that publishes an event number on Redis (a failure is logged: the commit
+    has happened, and other hosts' polls will find it)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+    def publish(number: int) -> None:
+        try:
+            client.publish(channel, number)
+        except redis.RedisError:
+            log.exception("could not publish event %s on Redis", number)
+
+    return publish
+
+
 class CacheSync:
     """Keeps one process's edge cache in step with the events (see the module docstring)."""
 
-    def __init__(self, db: Database, signal: Signal) -> None:
+    def __init__(
+        self,
+        db: Database,
+        signal: Signal,
+        *,
+        redis_url: str | None = None,
+        channel: str = "khabar:events",
+    ) -> None:
         self.db = db
         self.signal = signal
         self.seen = 0
+        self.redis_url = redis_url
+        self.channel = channel
+        self.listening = threading.Event()  # set while subscribed to Redis
         self._lock = asyncio.Lock()
         self._hooked = False
 
     def install(self) -> None:
-        """Raise the signal after every commit that wrote events (through this database)."""
+        """Raise the signal after every commit that wrote events (through this database), and
+        publish the number on Redis when there is one."""
         if not self._hooked:
             self._hooked = True
-            signal_commits(self.db, self.signal)
+            publish = _publisher(self.redis_url, self.channel) if self.redis_url else None
+            signal_commits(self.db, self.signal, publish=publish)
 
     def start(self) -> None:
         """Begin from the events committed so far (the cache starts empty). A signal ahead of
@@ -168,6 +205,35 @@ class CacheSync:
                     await self._apply(store)
             except Exception:  # the database may be down for a moment
                 log.exception("cache poll failed")
+
+    async def listen(self, store: EdgeStore, *, stop: asyncio.Event) -> None:
+        """Hear of other hosts' commits through Redis until ``stop`` is set (reconnecting
+        after a failure; the poll covers what is missed meanwhile)."""
+        import redis.asyncio as aioredis
+
+        while not stop.is_set():
+            client = aioredis.from_url(self.redis_url or "")
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self.listening.set()
+                    while not stop.is_set():
+                        message = await pubsub.get_message(
+                            ignore_subscribe_messages=True, timeout=0.5
+                        )
+                        if message is None:
+                            continue
+                        number = int(message["data"])
+                        if number > self.seen:
+                            self.signal.raise_to(number)
+                            await self._apply(store)
+            except Exception:  # Redis away: try again in a moment
+                log.exception("listening to Redis failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+            finally:
+                self.listening.clear()
+                await client.aclose()
 
     def _latest(self) -> int:
         with self.db.session() as session:

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
         description="How often (s) each process checks the database for content changes made "
         "by other hosts (changes on the same host reach every process at once).",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis (redis://host:6379/0) through which the edge caches of several "
+        "hosts learn of each change at once; without it, other hosts poll the database.",
+    )
+    redis_channel: str = Field(
+        default="khabar:events", description="The Redis channel the event numbers go through."
+    )
     cache_stale_if_error: int = Field(
         default=86400,
         ge=0,

@@ -174,6 +174,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             tasks.append(
                 cache_sync.poll(app.state.edge, interval=settings.cache_poll_interval, stop=stop)
             )
+            if settings.redis_url:
+                tasks.append(cache_sync.listen(app.state.edge, stop=stop))
         running = [asyncio.create_task(task) for task in tasks]
         yield
         stop.set()
@@ -197,9 +199,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     cache_sync: CacheSync | None = None
     if settings.cache_max_mb > 0:
         store = EdgeStore(max_bytes=int(settings.cache_max_mb * 2**20), ttl=settings.cache_s_maxage)
-        cache_sync = CacheSync(app.state.db, Signal(signal_path(settings.database_url)))
+        cache_sync = CacheSync(
+            app.state.db,
+            Signal(signal_path(settings.database_url)),
+            redis_url=settings.redis_url,
+            channel=settings.redis_channel,
+        )
         cache_sync.install()
         app.state.edge = store
+        app.state.cache_sync = cache_sync
         app.front = EdgeCache(app.behind, store=store, sync=cache_sync)
     for module in (
         root,

@@ -3,11 +3,15 @@ every content change purging what it affects, in this process and in another one
 
 from __future__ import annotations
 
+import os
+import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -331,3 +335,93 @@ class TestSignal:
             assert signal.read() == before + 1
         finally:
             signal.close()
+
+
+REDIS_URL = os.environ.get("KHABAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_is_up() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.skipif(not redis_is_up(), reason=f"no Redis at {REDIS_URL}")
+class TestRedis:
+    """Two hosts: each its own signal file (monkeypatched), so only Redis can tell the one
+    what the other wrote (their database polls are an hour apart)."""
+
+    def two_hosts(
+        self, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, redis_url: Any
+    ) -> tuple[Settings, Iterator[Any]]:
+        hosts = iter([tmp_path / "host-a.events", tmp_path / "host-b.events"])
+        monkeypatch.setattr("app.main.signal_path", lambda _url: next(hosts))
+        return settings.model_copy(
+            update={
+                "redis_url": redis_url,
+                "redis_channel": f"khabar-test-{uuid.uuid4().hex}",
+                "cache_poll_interval": 3600,
+            }
+        ), hosts
+
+    def edit_and_read(
+        self, settings: Settings, editor: Key, article_id: str, *, wait: float
+    ) -> tuple[str, str]:
+        """(what the reader host answered before the write, what it answers ``wait`` s after
+        the writer host acknowledged it)."""
+        path = f"/v1/articles/{article_id}"
+        one, two = Database(settings.database_url), Database(settings.database_url)
+        try:
+            with (
+                TestClient(create_app(settings, database=one)) as writer,
+                TestClient(create_app(settings, database=two)) as reader,
+            ):
+                if settings.redis_url:
+                    for app in (writer.app, reader.app):
+                        sync = app.state.cache_sync  # type: ignore[attr-defined]
+                        assert sync.listening.wait(5), "not subscribed"
+                before = reader.get(path).json()["headline"]
+                assert reader.get(path).headers["x-cache"] == "HIT"
+                etag = writer.get(path, headers=editor).headers["etag"]
+                saved = writer.patch(
+                    path, json={"headline": "من المضيف الآخر"}, headers={**editor, "If-Match": etag}
+                )
+                assert saved.status_code == 200
+                deadline = time.monotonic() + wait
+                after = reader.get(path).json()["headline"]
+                while after == before and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                    after = reader.get(path).json()["headline"]
+                return before, after
+        finally:
+            one.dispose()
+            two.dispose()
+
+    def test_another_host_hears_of_a_write_through_redis(
+        self,
+        settings: Settings,
+        editor: Key,
+        content: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Any,
+    ) -> None:
+        hosts, _ = self.two_hosts(settings, monkeypatch, tmp_path, REDIS_URL)
+        hosts = hosts.model_copy(update={"cache_max_mb": 16})
+        before, after = self.edit_and_read(hosts, editor, content["article"]["id"], wait=5)
+        assert (before, after) == (content["article"]["headline"], "من المضيف الآخر")
+
+    def test_without_redis_the_other_host_keeps_its_copy_until_its_poll(
+        self,
+        settings: Settings,
+        editor: Key,
+        content: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Any,
+    ) -> None:
+        """The control: the same two hosts without Redis still answer the old version (so
+        the test above passes through Redis and nothing else)."""
+        hosts, _ = self.two_hosts(settings, monkeypatch, tmp_path, None)
+        hosts = hosts.model_copy(update={"cache_max_mb": 16})
+        before, after = self.edit_and_read(hosts, editor, content["article"]["id"], wait=0.5)
+        assert before == after == content["article"]["headline"]
