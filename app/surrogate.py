@@ -29,6 +29,8 @@ SECTIONS = "sections"
 TAGS = "tags"
 AUTHORS = "authors"
 SITE = "site"
+# The list each kind of item is in: a change to any of them purges it.
+COLLECTIONS = {"section": SECTIONS, "tag": TAGS, "author": AUTHORS}
 
 
 def header(keys: Iterable[str]) -> str:
@@ -37,20 +39,26 @@ def header(keys: Iterable[str]) -> str:
     return " ".join(quote(key, safe=":") for key in sorted(set(keys)))
 
 
+def key(kind: str, ident: str) -> str:
+    """One item's key: ``article:<id>``, ``section:<slug>``, ``tag:<slug>``, ``author:<slug>``,
+    ``media:<id>``."""
+    return f"{kind}:{ident}"
+
+
 def media_key(media_id: str) -> str:
-    return f"media:{media_id}"
+    return key("media", media_id)
 
 
 def article_keys(read: ArticleRead) -> set[str]:
     """An article page (and its JSON-LD and ninjs): the article, the sections, tags and authors
     it names, every image it shows (hero, body, authors' photos) and the articles it links to
     (related, translations), whose headlines and slugs it shows."""
-    keys = {f"article:{read.id}"}
+    keys = {key("article", read.id)}
     sections = [read.section, *read.sections] if read.section is not None else read.sections
-    keys |= {f"section:{section.slug}" for section in sections}
-    keys |= {f"tag:{tag.slug}" for tag in read.tags}
+    keys |= {key("section", section.slug) for section in sections}
+    keys |= {key("tag", tag.slug) for tag in read.tags}
     for author in read.authors:
-        keys.add(f"author:{author.slug}")
+        keys.add(key("author", author.slug))
         if author.avatar is not None:
             keys.add(media_key(author.avatar.id))
     if read.hero is not None:
@@ -60,22 +68,22 @@ def article_keys(read: ArticleRead) -> set[str]:
         for block in read.body
         if isinstance(block, ImageBlock) and block.image is not None
     }
-    keys |= {f"article:{link.id}" for link in (*read.related, *read.translations)}
+    keys |= {key("article", link.id) for link in (*read.related, *read.translations)}
     return keys
 
 
 def section_keys(slug: str) -> set[str]:
     """A section page: the section, its place in the tree (parent, children) and its front."""
-    return {SECTIONS, f"section:{slug}", ARTICLES}
+    return {SECTIONS, key("section", slug), ARTICLES}
 
 
 def tag_keys(slug: str) -> set[str]:
-    return {TAGS, f"tag:{slug}"}
+    return {TAGS, key("tag", slug)}
 
 
 def author_keys(author: AuthorRead) -> set[str]:
     """An author's page: the author and the photo."""
-    return {f"author:{author.slug}", *author_list_keys([author])}
+    return {key("author", author.slug), *author_list_keys([author])}
 
 
 def author_list_keys(authors: Iterable[AuthorRead]) -> set[str]:

@@ -227,7 +227,9 @@ def get_article_by_slug(
             headers={
                 "Cache-Control": "public, max-age=300",
                 # Purged with the article: when its slug changes again, the target moves.
-                "Surrogate-Key": surrogate.header([f"article:{found.redirect_to.public_id}"]),
+                "Surrogate-Key": surrogate.header(
+                    [surrogate.key("article", found.redirect_to.public_id)]
+                ),
             },
         )
     if found.article is None:

@@ -11,9 +11,7 @@ log (``sync_item``): the item itself, and the published articles whose public JS
 article embeds its sections, tags, authors, images and the cards of related articles).
 
 Surrogate keys name every public response a change affects, so that a receiver can purge a
-CDN: ``article:<id>``, ``section:<slug>``, ``tag:<slug>``, ``author:<slug>``, ``media:<id>``,
-and the collections ``articles`` (lists, fronts, search), ``feeds``, ``sitemaps``,
-``sections``, ``tags`` and ``authors``.
+CDN: the keys public responses carry (app.surrogate, which names them).
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ from typing import Any
 from sqlalchemy import ScalarSelect, Select, literal, select, union, update
 from sqlalchemy.orm import Session
 
+from app import surrogate
 from app.models import (
     Article,
     ArticleAuthor,
@@ -71,7 +70,6 @@ TYPES = (
         for action in ENTITY_ACTIONS
     ),
 )
-COLLECTIONS = {"section": "sections", "tag": "tags", "author": "authors"}
 
 
 @dataclass(frozen=True)
@@ -254,6 +252,7 @@ def article_changed(
         **links,
         "links": {"self": f"/v1/articles/{article.public_id}"},
     }
+    visible = was_public or public
     keys: set[str] = set()
     if before is not None:
         if before.get("slug") not in (None, article.slug):
@@ -263,7 +262,7 @@ def article_changed(
         )
         if old_sections != links["sections"]:
             data["previous_sections"] = old_sections
-    if was_public or public:
+    if visible:
         keys = _article_keys(article.public_id, links)
         if before is not None:
             keys |= _article_keys(
@@ -274,10 +273,11 @@ def article_changed(
                     "authors": before.get("authors", []),
                 },
             )
-        keys |= {f"article:{i}" for i in session.scalars(_public_ids(_linking(article.id)))}
+        keys |= {
+            surrogate.key("article", i) for i in session.scalars(_public_ids(_linking(article.id)))
+        }
         # Its images (now and before): their renditions are public only while it is.
-        keys |= {f"media:{m}" for m in _article_media(session, article, before)}
-    visible = was_public or public
+        keys |= {surrogate.media_key(m) for m in _article_media(session, article, before)}
     return emit(
         session,
         type=ARTICLE_ACTIONS[action],
@@ -329,13 +329,13 @@ def _article_media(session: Session, article: Article, before: dict[str, Any] | 
 
 def _article_keys(public_id: str, links: dict[str, list[str]]) -> set[str]:
     return {
-        f"article:{public_id}",
-        "articles",
-        "feeds",
-        "sitemaps",
-        *(f"section:{s}" for s in links.get("sections", [])),
-        *(f"tag:{t}" for t in links.get("tags", [])),
-        *(f"author:{a}" for a in links.get("authors", [])),
+        surrogate.key("article", public_id),
+        surrogate.ARTICLES,
+        surrogate.FEEDS,
+        surrogate.SITEMAPS,
+        *(surrogate.key("section", s) for s in links.get("sections", [])),
+        *(surrogate.key("tag", t) for t in links.get("tags", [])),
+        *(surrogate.key("author", a) for a in links.get("authors", [])),
     }
 
 
@@ -364,13 +364,14 @@ def taxonomy_changed(
     slug = item.slug
     showing = _articles_showing(kind, item.id)
     sync = [SyncChange(kind, slug, deleted=action == "deleted")]
-    keys = {f"{kind}:{slug}", COLLECTIONS[kind], "articles", "feeds"}
+    keys = {surrogate.key(kind, slug), surrogate.COLLECTIONS[kind], surrogate.ARTICLES}
+    keys.add(surrogate.FEEDS)
     if kind == "section":
-        keys.add("sitemaps")  # article URLs name their section
+        keys.add(surrogate.SITEMAPS)  # article URLs name their section
     data: dict[str, Any] = {"slug": slug}
     if old_slug is not None and old_slug != slug:
         sync.append(SyncChange(kind, old_slug, deleted=True))
-        keys.add(f"{kind}:{old_slug}")
+        keys.add(surrogate.key(kind, old_slug))
         data["previous_slug"] = old_slug
     if kind == "section":
         data["sections"] = with_parents(session, [slug]) if action != "deleted" else [slug]
@@ -378,11 +379,11 @@ def taxonomy_changed(
             # Sub-sections show their parent's slug.
             children = session.scalars(select(Section.slug).where(Section.parent_id == item.id))
             sync.extend(SyncChange("section", child) for child in children)
-    keys |= {f"article:{i}" for i in session.scalars(_public_ids(showing))}
+    keys |= {surrogate.key("article", i) for i in session.scalars(_public_ids(showing))}
     media_ids = {m for m in media if m is not None}
     if media_ids:
         keys |= {
-            f"media:{m}"
+            surrogate.media_key(m)
             for m in session.scalars(select(Media.public_id).where(Media.id.in_(media_ids)))
         }
     return emit(
@@ -429,10 +430,11 @@ def media_changed(session: Session, media: Media, *, action: str) -> Event:
     )
     authors = list(session.scalars(select(Author.slug).where(Author.avatar_media_id == media.id)))
     articles = list(session.scalars(_public_ids(showing)))
-    keys = {f"media:{media.public_id}"}
+    keys = {surrogate.media_key(media.public_id)}
     if articles or authors:
-        keys |= {"articles", "feeds", *(f"article:{i}" for i in articles)}
-        keys |= {f"author:{a}" for a in authors}
+        keys |= {surrogate.ARTICLES, surrogate.FEEDS}
+        keys |= {surrogate.key("article", i) for i in articles}
+        keys |= {surrogate.key("author", a) for a in authors}
     return emit(
         session,
         type=f"media.{action}",

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from sqlalchemy import delete, insert, select, union_all
 from sqlalchemy.orm import Session
 
+from app import surrogate
 from app.models import Article, ArticleAuthor, ArticleSearch, ArticleTag, Author, SearchState, Tag
 from app.services import events as event_service
 from app.text import html as body_text
@@ -115,7 +116,7 @@ def reindex(session: Session, *, batch: int = 500) -> tuple[int, Iterator[int]]:
             item_type="search",
             item_id="all",
             data={"articles": len(ids)},
-            surrogate_keys=["articles"],
+            surrogate_keys=[surrogate.ARTICLES],
         )
         session.flush()
 
