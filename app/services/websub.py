@@ -33,17 +33,9 @@ from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.models import (
-    Article,
-    ArticleAuthor,
-    ArticleSection,
-    ArticleTag,
-    Author,
-    Section,
-    Tag,
-    WebSubPing,
-)
+from app.models import Article, WebSubPing
 from app.models.base import UTCDateTime, utcnow
+from app.services import events as event_service
 from app.services import feeds as feed_service
 from app.services import netguard
 
@@ -70,37 +62,12 @@ _ANY_DUE = (
 def article_topics(session: Session, article: Article, *, base_url: str) -> list[str]:
     """Every feed URL the article appears in: site-wide, its language, its sections and their
     parents, its tags and its authors, in each format."""
-    sections = session.execute(select(Section.id, Section.parent_id, Section.slug)).all()
-    parents = {row.id: row.parent_id for row in sections}
-    slugs = {row.id: row.slug for row in sections}
-    section_ids = set(
-        session.scalars(
-            select(ArticleSection.section_id).where(ArticleSection.article_id == article.id)
-        )
-    )
-    if article.primary_section_id is not None:
-        section_ids.add(article.primary_section_id)
-    with_parents: set[int] = set()
-    for section_id in section_ids:
-        current: int | None = section_id
-        while current is not None and current not in with_parents:
-            with_parents.add(current)
-            current = parents.get(current)
-    tags = session.scalars(
-        select(Tag.slug)
-        .join(ArticleTag, ArticleTag.tag_id == Tag.id)
-        .where(ArticleTag.article_id == article.id)
-    )
-    authors = session.scalars(
-        select(Author.slug)
-        .join(ArticleAuthor, ArticleAuthor.author_id == Author.id)
-        .where(ArticleAuthor.article_id == article.id)
-    )
+    links = event_service.article_links(session, article)
     return feed_service.topic_urls(
         base_url,
-        sections=sorted(slugs[i] for i in with_parents),
-        tags=sorted(tags),
-        authors=sorted(authors),
+        sections=links["sections"],
+        tags=links["tags"],
+        authors=links["authors"],
         lang=article.lang,
     )
 
