@@ -25,11 +25,12 @@ from app.config import Settings
 from app.schemas.common import Links
 
 JSON_MEDIA = "application/json"
+PRIVATE = "private, no-store"
 
 
 def cache_control(settings: Settings, *, public: bool) -> str:
     if not public:
-        return "private, no-store"
+        return PRIVATE
     return (
         f"public, max-age={settings.cache_max_age}, s-maxage={settings.cache_s_maxage}, "
         f"stale-while-revalidate={settings.cache_stale_while_revalidate}, "
@@ -45,6 +46,17 @@ def caching_headers(settings: Settings, *, public: bool, keys: Iterable[str]) ->
         if value:
             out["Surrogate-Key"] = value
     return out
+
+
+def private_response(model: BaseModel, *, status_code: int = 200) -> Response:
+    """A body that must not be cached nor revalidated: one that carries a secret (a new key,
+    a webhook's signing secret) or the result of an action."""
+    return Response(
+        model.model_dump_json(),
+        status_code=status_code,
+        media_type=JSON_MEDIA,
+        headers={"Cache-Control": PRIVATE},
+    )
 
 
 def make_etag(body: bytes, version: int | None = None) -> str:

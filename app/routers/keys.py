@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request, Response
 from app.deps import AdminKey, SessionDep, SettingsDep, WriteSessionDep
 from app.errors import NotFound
 from app.models import ApiKey
-from app.responses import JSON_MEDIA, cache_control, json_response
+from app.responses import json_response, private_response
 from app.schemas.common import problem_responses
 from app.schemas.keys import KeyCreate, KeyCreated, KeyList, KeyRead
 from app.services import audit as audit_service
@@ -62,9 +62,7 @@ def list_keys(
     summary="Create an API key",
     responses=problem_responses(401, 403, 422),
 )
-def create_key(
-    session: WriteSessionDep, settings: SettingsDep, key: AdminKey, payload: KeyCreate
-) -> Response:
+def create_key(session: WriteSessionDep, key: AdminKey, payload: KeyCreate) -> Response:
     """The response carries the key itself (`token`), this once: only its hash is kept."""
     made, token = key_service.create_key(
         session,
@@ -83,12 +81,7 @@ def create_key(
     )
     session.commit()
     body = KeyCreated(**_read(made).model_dump(), token=token)
-    return Response(
-        body.model_dump_json(),
-        status_code=201,
-        media_type=JSON_MEDIA,
-        headers={"Cache-Control": cache_control(settings, public=False)},
-    )
+    return private_response(body, status_code=201)
 
 
 @router.delete(

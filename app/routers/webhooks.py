@@ -9,14 +9,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.deps import AdminKey, CursorQuery, LimitDep, SessionDep, SettingsDep, WriteSessionDep
 from app.errors import NotFound
 from app.models import Event, Webhook, WebhookAttempt, WebhookDelivery
-from app.responses import JSON_MEDIA, cache_control, json_response, page_links
+from app.responses import json_response, page_links, private_response
 from app.schemas.common import problem_responses
 from app.schemas.webhooks import (
     AttemptRead,
@@ -98,16 +96,6 @@ def _attempt(attempt: WebhookAttempt) -> AttemptRead:
     )
 
 
-def _private(body: BaseModel, settings: Settings, status: int) -> Response:
-    """A response with a secret or the result of an action: never cached, no ETag."""
-    return Response(
-        body.model_dump_json(),
-        status_code=status,
-        media_type=JSON_MEDIA,
-        headers={"Cache-Control": cache_control(settings, public=False)},
-    )
-
-
 @router.get(
     "",
     response_model=WebhookList,
@@ -177,7 +165,7 @@ def create_webhook(
     )
     session.commit()
     body = WebhookCreated(**_read(webhook).model_dump(), secret=webhook.secret)
-    return _private(body, settings, 201)
+    return private_response(body, status_code=201)
 
 
 @router.patch(
@@ -243,9 +231,7 @@ def delete_webhook(session: WriteSessionDep, key: AdminKey, webhook_id: WebhookI
     summary="Rotate a webhook's secret",
     responses=problem_responses(401, 403, 404, 422),
 )
-def rotate_secret(
-    session: WriteSessionDep, settings: SettingsDep, key: AdminKey, webhook_id: WebhookId
-) -> Response:
+def rotate_secret(session: WriteSessionDep, key: AdminKey, webhook_id: WebhookId) -> Response:
     """A new signing secret, shown this once. Requests from now on are signed with it only."""
     webhook = _found(session, webhook_id)
     secret = webhook_service.rotate_secret(session, webhook=webhook)
@@ -253,7 +239,7 @@ def rotate_secret(
         session, key=key, action="webhook.rotate", item_type="webhook", item_id=webhook.public_id
     )
     session.commit()
-    return _private(SecretRead(secret=secret), settings, 200)
+    return private_response(SecretRead(secret=secret))
 
 
 @router.post(
@@ -288,7 +274,7 @@ def ping_webhook(
         duration_ms=outcome.duration_ms,
         error=outcome.error,
     )
-    return _private(result, settings, 200)
+    return private_response(result)
 
 
 @router.get(
@@ -355,7 +341,6 @@ def get_delivery(
 )
 def redeliver(
     session: WriteSessionDep,
-    settings: SettingsDep,
     key: AdminKey,
     webhook_id: WebhookId,
     delivery_id: DeliveryId,
@@ -374,4 +359,4 @@ def redeliver(
         detail={"delivery_id": delivery.id, "event_id": str(event.id)},
     )
     session.commit()
-    return _private(_delivery(delivery, event), settings, 202)
+    return private_response(_delivery(delivery, event), status_code=202)
