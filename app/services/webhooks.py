@@ -79,7 +79,6 @@ USER_AGENT = f"Khabar-Webhooks/{__version__}"
 FAN_OUT_BATCH = 500  # events read per pass (every subscription gets them in one transaction)
 LEASE_MARGIN = 60.0  # seconds a claimed delivery stays reserved beyond the request's timeout
 KINDS = tuple(dict.fromkeys(t.split(".", 1)[0] for t in event_service.TYPES))
-STATUSES = ("waiting", "pending", "delivered", "dead")
 QUEUED = ("waiting", "pending")
 
 
@@ -566,6 +565,7 @@ class Claimed:
 
     id: int
     webhook_id: int
+    order_key: str
     url: str
     secret: str
     attempts: int
@@ -573,7 +573,6 @@ class Claimed:
     event_type: str
     body: bytes
     surrogate_keys: tuple[str, ...]
-    order_key: str = ""
 
 
 def _claimable(now: datetime) -> Select[Any]:
@@ -633,11 +632,6 @@ def claim(db: Database, *, limit: int, lease: float) -> list[Claimed]:
             )
         session.commit()
     return claimed
-
-
-def settle(db: Database, item: Claimed, outcome: Outcome, *, max_attempts: int) -> None:
-    """Record an attempt and what becomes of the delivery."""
-    settle_many(db, [(item, outcome)], max_attempts=max_attempts)
 
 
 def settle_many(db: Database, results: list[tuple[Claimed, Outcome]], *, max_attempts: int) -> None:
