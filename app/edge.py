@@ -323,27 +323,14 @@ class EdgeCache:
             expires=_now() + self.store.ttl,
             compressible=len(body) >= MIN_COMPRESS and content_type.startswith(_TEXTUAL),
         )
+        if entry.compressible:
+            entry.headers = _with_vary(entry.headers)
         # Only an entry with surrogate keys can be purged when its content changes.
-        if _storable(status, headers) and entry.keys:
-            if entry.compressible:
-                entry.headers = _with_vary(entry.headers)
-            # Not kept if a purge ran meanwhile: the body may predate the change it purged.
-            if self.store.generation == generation:
-                self.store.put(key, entry)
-            await self._answer(scope, send, entry, b"MISS")
-            return
-        # Not kept: answered as the app made it (conditional headers included this time).
-        await self._pass(scope, send, entry)
-
-    async def _pass(self, scope: Scope, send: Send, entry: Entry) -> None:
-        if entry.status == 200 and _not_modified(scope, entry):
-            await self._not_modified(send, entry.headers, b"BYPASS")
-            return
-        headers = [*entry.headers, (b"content-length", str(len(entry.body)).encode())]
-        headers.append((b"x-cache", b"BYPASS"))
-        await send({"type": "http.response.start", "status": entry.status, "headers": headers})
-        body = b"" if scope["method"] == "HEAD" else entry.body
-        await send({"type": "http.response.body", "body": body})
+        kept = _storable(status, headers) and bool(entry.keys)
+        # Not kept if a purge ran meanwhile either: the body may predate the change it purged.
+        if kept and self.store.generation == generation:
+            self.store.put(key, entry)
+        await self._answer(scope, send, entry, b"MISS" if kept else b"BYPASS")
 
     async def _answer(self, scope: Scope, send: Send, entry: Entry, how: bytes) -> None:
         conditional = False
@@ -358,7 +345,7 @@ class EdgeCache:
         if prepared is None:
             prepared = self._prepare(entry, encoding, how)
         headers, body = prepared
-        if conditional and _not_modified(scope, entry):
+        if conditional and entry.status == 200 and _not_modified(scope, entry):
             self.store.stats["not_modified"] += 1
             await self._not_modified(send, headers, how)
             return
