@@ -30,6 +30,7 @@ from app.main import create_app
 from app.models import Event, Webhook, WebhookAttempt, WebhookDelivery
 from app.services import events as event_service
 from app.services import webhooks as webhook_service
+from app.services.websub import backoff as websub_backoff
 from tests.assertions import Key, assert_needs_key, assert_problem
 from tests.factories import act, create_article, create_section
 
@@ -55,6 +56,7 @@ class Receiver:
     def __init__(self, *, port: int = 0, delay: float = 0.0) -> None:
         self.requests: list[Received] = []
         self.answers: list[int] = []
+        self.location: str | None = None  # sent with a 3xx answer
         self.answered = 0
         self.delay = delay
         self.lock = threading.Lock()
@@ -76,6 +78,8 @@ class Receiver:
                     )
                 time.sleep(receiver.delay)
                 self.send_response(status)
+                if 300 <= status < 400 and receiver.location is not None:
+                    self.send_header("location", receiver.location)
                 self.send_header("content-length", "0")
                 self.end_headers()
                 with receiver.lock:
@@ -574,6 +578,60 @@ class TestDelivery:
             (200, None),
         ]
         assert all(a["duration_ms"] >= 0 and a["at"] for a in detail["log"])
+
+    def test_a_redirect_is_not_followed(
+        self,
+        client: TestClient,
+        admin: Key,
+        editor: Key,
+        receiver: Receiver,
+        database: Database,
+        settings: Settings,
+    ) -> None:
+        elsewhere = Receiver()
+        try:
+            subscribe(client, admin, receiver.url)
+            receiver.answers = [302]
+            receiver.location = elsewhere.url
+            create_article(client, editor)
+            assert dispatch(database, settings) == (0, 1)
+            assert elsewhere.count() == 0
+            (delivery,) = deliveries(database)
+            assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+                "pending",
+                1,
+                302,
+            )
+            assert delivery.last_error == "HTTP 302 (redirects are not followed)"
+        finally:
+            elsewhere.close()
+
+    def test_retries_back_off_exponentially_with_jitter(
+        self,
+        client: TestClient,
+        admin: Key,
+        editor: Key,
+        receiver: Receiver,
+        database: Database,
+        settings: Settings,
+    ) -> None:
+        subscribe(client, admin, receiver.url)
+        receiver.answers = [500, 500, 500, 500]
+        create_article(client, editor)
+        for failures in range(1, 5):
+            before = datetime.now(UTC)
+            assert dispatch(database, settings) == (0, 1)
+            after = datetime.now(UTC)
+            (delivery,) = deliveries(database)
+            ceiling = 5.0 * 2 ** (failures - 1)  # 5 s, 10 s, 20 s, 40 s
+            assert before + timedelta(seconds=ceiling / 2) <= delivery.next_attempt_at
+            assert delivery.next_attempt_at <= after + timedelta(seconds=ceiling)
+            due_now(database)
+        # Jitter: many deliveries failing together do not all come back at once; the wait
+        # is capped at an hour.
+        waits = {websub_backoff(5) for _ in range(50)}
+        assert len(waits) > 1 and all(40 <= w <= 80 for w in waits)
+        assert all(1800 <= websub_backoff(30) <= 3600 for _ in range(50))
 
     def test_dead_after_the_last_attempt_then_redelivered(
         self,
