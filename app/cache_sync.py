@@ -68,7 +68,6 @@ class Signal:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         if os.fstat(self._fd).st_size < _FORMAT.size:
             with self._locked():
@@ -162,15 +161,12 @@ class CacheSync:
         self.channel = channel
         self.listening = threading.Event()  # set while subscribed to Redis
         self._lock = asyncio.Lock()
-        self._hooked = False
 
     def install(self) -> None:
         """Raise the signal after every commit that wrote events (through this database), and
-        publish the number on Redis when there is one."""
-        if not self._hooked:
-            self._hooked = True
-            publish = _publisher(self.redis_url, self.channel) if self.redis_url else None
-            signal_commits(self.db, self.signal, publish=publish)
+        publish the number on Redis when there is one. Once per database."""
+        publish = _publisher(self.redis_url, self.channel) if self.redis_url else None
+        signal_commits(self.db, self.signal, publish=publish)
 
     def start(self) -> None:
         """Begin from the events committed so far (the cache starts empty). A signal ahead of
