@@ -89,13 +89,38 @@ def json_response(
 ) -> Response:
     """``keys``: the surrogate keys of what ``model`` shows (sent when ``public``)."""
     body = model.model_dump_json(include=include).encode("utf-8")
-    etag = make_etag(body, version)
-    out = {
-        "ETag": etag,
-        **caching_headers(settings, public=public, keys=keys),
-        "Vary": "Authorization",
-        **(headers or {}),
-    }
+    return json_bytes_response(
+        request,
+        settings,
+        body,
+        etag=make_etag(body, version),
+        public=public,
+        status_code=status_code,
+        last_modified=last_modified,
+        headers=headers,
+        surrogate_key=surrogate.header(keys),
+    )
+
+
+def json_bytes_response(
+    request: Request,
+    settings: Settings,
+    body: bytes,
+    *,
+    etag: str,
+    public: bool,
+    status_code: int = 200,
+    last_modified: datetime | None = None,
+    headers: Mapping[str, str] | None = None,
+    surrogate_key: str = "",
+) -> Response:
+    """``json_response`` for a body serialised already (ready-made JSON, a list's cards joined):
+    ``surrogate_key`` is the header's value (``surrogate.header``)."""
+    out = {"ETag": etag, "Cache-Control": cache_control(settings, public=public)}
+    if public and surrogate_key:
+        out["Surrogate-Key"] = surrogate_key
+    out["Vary"] = "Authorization"
+    out.update(headers or {})
     if last_modified is not None:
         out["Last-Modified"] = format_datetime(last_modified, usegmt=True)
     if request.method in ("GET", "HEAD") and etag_matches(

@@ -16,10 +16,10 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from app.db import Database
-from app.models import Article, Event
+from app.models import Article, Event, ReadyArticle, ReadyCard
 from app.services import scheduler
 from tests.assertions import Key
 from tests.factories import act, create_article, create_author, create_section, create_tag
@@ -858,6 +858,13 @@ class TestEventsPurgeWhatChanged:
             if not before[path].keys & event_keys
         }
         assert not misses, (event.type, sorted(event_keys), misses)
+        # The ready-made JSON read back (app.services.ready) is what would be built now.
+        with database.engine.begin() as conn:
+            ready_made = conn.scalar(select(func.count()).select_from(ReadyArticle))
+            conn.execute(delete(ReadyArticle))
+            conn.execute(delete(ReadyCard))
+        assert ready_made
+        assert look(client, paths) == after
 
 
 def test_scheduled_publication_purges_like_a_publication(

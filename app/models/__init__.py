@@ -20,6 +20,7 @@ from app.models.events import (
     WebhookDelivery,
 )
 from app.models.media import ArticleMedia, Media
+from app.models.ready import ReadyArticle, ReadyCard
 from app.models.search import ArticleSearch, SearchState
 from app.models.section import Section, SectionPin
 from app.models.tag import Tag
@@ -43,6 +44,8 @@ __all__ = [
     "Event",
     "EventCounter",
     "Media",
+    "ReadyArticle",
+    "ReadyCard",
     "SearchState",
     "Section",
     "SectionPin",

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONValue, utcnow
 
+COUNTER = "event"  # the name of the row that numbers events
+
 
 class EventCounter(Base):
     """The one row that numbers events. Taking the next number locks the row until the

@@ -11,12 +11,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from app import surrogate
 from app.config import Settings
+from app.db import Database
 from app.deps import (
     AdminKey,
     CursorQuery,
+    DbDep,
     EditorKey,
     FiltersDep,
     IfMatch,
@@ -39,7 +42,7 @@ from app.errors import (
     field_error,
 )
 from app.models import ApiKey, Article, ArticleRevision
-from app.responses import json_response, page_links
+from app.responses import json_bytes_response, json_response, make_etag, page_links
 from app.routers.present import presenter
 from app.schemas.articles import (
     CARD_FIELDS,
@@ -64,7 +67,9 @@ from app.schemas.workflow import (
 )
 from app.services import articles as article_service
 from app.services import audit as audit_service
+from app.services import events as event_service
 from app.services import preview as preview_service
+from app.services import ready
 from app.services import revisions as revision_service
 from app.services import websub as websub_service
 from app.services.articles import Full
@@ -130,6 +135,110 @@ def _read(
     )
 
 
+def _page(settings: Settings, full: Full) -> ready.Page:
+    """The public page of a published article, as ``_read`` would send it."""
+    read = presenter(settings).article(full)
+    body = read.model_dump_json().encode("utf-8")
+    return ready.Page(
+        body=body,
+        etag=make_etag(body, full.article.version),
+        last_modified=full.article.updated_at,
+        surrogate_keys=surrogate.header(surrogate.article_keys(read)),
+    )
+
+
+def page_response(request: Request, settings: Settings, page: ready.Page) -> Response:
+    """A public article page from its ready-made bytes (also used by app.lane)."""
+    return json_bytes_response(
+        request,
+        settings,
+        page.body,
+        etag=page.etag,
+        public=True,
+        last_modified=page.last_modified,
+        surrogate_key=page.surrogate_keys,
+    )
+
+
+def list_response(
+    request: Request,
+    settings: Settings,
+    ids: list[int],
+    cards: dict[int, bytes],
+    next_cursor: str | None,
+) -> Response:
+    """A public list page from serialised cards (those of ``ids`` that are in ``cards``, in
+    order): the bytes ``ArticleList`` would serialise to (also used by app.lane)."""
+    links, headers = page_links(request, settings, next_cursor)
+    # The envelope as Pydantic writes it, with the cards in its empty list.
+    empty = ArticleList(items=[], next_cursor=next_cursor, links=links).model_dump_json()
+    head, tail = empty.encode("utf-8").split(b"[]", 1)
+    body = b"".join((head, b"[", b",".join(cards[i] for i in ids if i in cards), b"]", tail))
+    return json_bytes_response(
+        request,
+        settings,
+        body,
+        etag=make_etag(body),
+        public=True,
+        headers=headers,
+        surrogate_key=surrogate.header([surrogate.ARTICLES]),
+    )
+
+
+def _public_article(
+    request: Request, session: Session, db: Database, settings: Settings, public_id: str
+) -> Response:
+    """``GET /v1/articles/{id}`` for the public: its ready-made page (app.services.ready), or
+    one built as before, kept once the response is sent."""
+    page = ready.page(session, settings, public_id)
+    if page is not None:
+        return page_response(request, settings, page)
+    seen = event_service.current_number(session)  # before reading what the page shows
+    full = article_service.read_article(session, article_id=public_id, public=True)
+    if full is None:
+        raise NotFound(f"No published article has the id «{public_id}».")
+    page = _page(settings, full)
+    article = full.article
+    assert article.published_at is not None  # published
+    row = ready.page_row(
+        settings,
+        article_id=article.id,
+        public_id=article.public_id,
+        published_at=article.published_at,
+        page=page,
+    )
+    response = page_response(request, settings, page)
+    response.background = BackgroundTask(ready.keep, db, seen, pages=[row])
+    return response
+
+
+def _public_list(
+    request: Request,
+    session: Session,
+    db: Database,
+    settings: Settings,
+    ids: list[int],
+    next_cursor: str | None,
+) -> Response:
+    """A public list page from ready-made cards, those missing built as before and kept once
+    the response is sent."""
+    cards = ready.cards(session, settings, ids)
+    missing = [i for i in ids if i not in cards]
+    if not missing:
+        return list_response(request, settings, ids, cards, next_cursor)
+    seen = event_service.current_number(session)  # before reading what the cards show
+    view = presenter(settings)
+    rows = []
+    # public=True: one unpublished since the list was read is left out (and not kept).
+    for card in article_service.cards_by_ids(session, missing, public=True):
+        body = view.card(card).model_dump_json().encode("utf-8")
+        cards[card.article.id] = body
+        rows.append(ready.card_row(settings, article_id=card.article.id, body=body))
+    response = list_response(request, settings, ids, cards, next_cursor)
+    response.background = BackgroundTask(ready.keep, db, seen, cards=rows)
+    return response
+
+
 @router.get(
     "",
     response_model=ArticleList | ArticleListFields,
@@ -139,6 +248,7 @@ def _read(
 def list_articles(
     request: Request,
     session: SessionDep,
+    db: DbDep,
     settings: SettingsDep,
     key: OptionalKey,
     limit: LimitDep,
@@ -165,6 +275,11 @@ def list_articles(
         embargo_only = True
     include = _fields(fields, CARD_FIELDS)
     filters = replace(filters, status=status, embargo_only=embargo_only)
+    if key is None and include is None:
+        ids, next_cursor = article_service.list_ids(
+            session, filters=filters, cursor=cursor, limit=limit
+        )
+        return _public_list(request, session, db, settings, ids, next_cursor)
     rows, next_cursor = article_service.list_articles(
         session, filters=filters, cursor=cursor, limit=limit
     )
@@ -196,6 +311,7 @@ def list_articles(
 def get_article_by_slug(
     request: Request,
     session: SessionDep,
+    db: DbDep,
     settings: SettingsDep,
     key: OptionalKey,
     slug: Annotated[
@@ -209,6 +325,7 @@ def get_article_by_slug(
     include = _fields(fields, READ_FIELDS)
     grant = preview_service.verify(session, settings, preview) if preview is not None else None
     public = grant is None and not sees_drafts(key)
+    ready_made = key is None and grant is None and include is None
     found = article_service.get_article_by_slug(
         session,
         slug=slug,
@@ -216,6 +333,7 @@ def get_article_by_slug(
         public=public,
         default_lang=settings.default_language,
         embargo=sees_embargo(key),
+        body=not ready_made,  # the ready-made page is found by id
     )
     if found.redirect_to is not None:
         target = f"/v1/articles/slug/{quote(found.redirect_to.slug)}"
@@ -234,6 +352,8 @@ def get_article_by_slug(
         )
     if found.article is None:
         raise NotFound(f"No published article has the slug «{slug}».")
+    if ready_made:
+        return _public_article(request, session, db, settings, found.article.public_id)
     if grant is not None:
         preview_service.check_article(grant, found.article.public_id)
     full = article_service.full(session, found.article, public=public)
@@ -256,6 +376,7 @@ def get_article_by_slug(
 def get_article(
     request: Request,
     session: SessionDep,
+    db: DbDep,
     settings: SettingsDep,
     key: OptionalKey,
     article_id: ArticleId,
@@ -265,6 +386,8 @@ def get_article(
     """With a newsroom key or a preview token for this article, drafts are returned too (and
     the response is private); a partner key granted `embargo` also reads embargoed ones."""
     include = _fields(fields, READ_FIELDS)
+    if key is None and preview is None and include is None:
+        return _public_article(request, session, db, settings, article_id)
     if preview is not None:
         preview_service.check_article(
             preview_service.verify(session, settings, preview), article_id

@@ -333,7 +333,16 @@ class ArticleFilters:
 def list_articles(
     session: Session, *, filters: ArticleFilters, cursor: str | None, limit: int
 ) -> tuple[list[Card], str | None]:
-    """A page of articles, newest first, and the cursor of the next page (None at the end).
+    """A page of articles (see ``list_ids``) and the cursor of the next page."""
+    ids, next_cursor = list_ids(session, filters=filters, cursor=cursor, limit=limit)
+    return cards_by_ids(session, ids), next_cursor
+
+
+def list_ids(
+    session: Session, *, filters: ArticleFilters, cursor: str | None, limit: int
+) -> tuple[list[int], str | None]:
+    """The internal ids of a page of articles, newest first, and the cursor of the next page
+    (None at the end).
 
     The public list is ordered by ``published_at``; a management list that asks for drafts is
     ordered by ``created_at``, which never changes, so its pages stay stable too.
@@ -359,7 +368,7 @@ def list_articles(
     if len(keys) > limit:
         last_id, last_when = keys[limit - 1]
         next_cursor = encode_cursor(order, last_when, last_id)
-    return cards_by_ids(session, [row[0] for row in keys[:limit]]), next_cursor
+    return [row[0] for row in keys[:limit]], next_cursor
 
 
 def cards_by_ids(session: Session, ids: list[int], *, public: bool = False) -> list[Card]:
@@ -603,10 +612,12 @@ def get_article_by_slug(
     public: bool,
     default_lang: str,
     embargo: bool = False,
+    body: bool = True,
 ) -> SlugLookup:
     """The article with this slug now, or the article that used to have it (to redirect to).
 
-    Without ``lang`` any language matches, the site's default language first.
+    Without ``lang`` any language matches, the site's default language first. Without
+    ``body``, the article found has no body loaded (for a caller that needs its id).
     """
     wanted = normalise_slug(slug)
     candidates = {wanted, slugify(slug)} - {""}
@@ -616,6 +627,8 @@ def get_article_by_slug(
     if lang is not None:
         ids = ids.where(Article.lang == lang)
     query = select(Article).where(Article.id.in_(list(session.scalars(ids))))
+    if not body:
+        query = query.options(*_WITHOUT_BODY)
     if public:
         query = query.where(or_(published(), embargoed()) if embargo else published())
     found = sorted(session.scalars(query), key=lambda a: (a.slug != wanted, a.lang != default_lang))

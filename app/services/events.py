@@ -40,9 +40,10 @@ from app.models import (
     Tag,
 )
 from app.models.base import utcnow
+from app.models.events import COUNTER
+from app.services import ready
 from app.text import html as body_text
 
-COUNTER = "event"
 # session.info key: the newest event the transaction wrote (app.cache_sync signals it on commit)
 SESSION_KEY = "khabar_event"
 
@@ -125,6 +126,7 @@ def emit(
     for change in sync:
         _upsert_sync(session, change, number)
     for query in refresh_articles:
+        ready.forget(session, query)
         session.execute(
             update(SyncItem)
             .where(
@@ -278,7 +280,7 @@ def article_changed(
         }
         # Its images (now and before): their renditions are public only while it is.
         keys |= {surrogate.media_key(m) for m in _article_media(session, article, before)}
-    return emit(
+    event = emit(
         session,
         type=ARTICLE_ACTIONS[action],
         item_type="article",
@@ -288,11 +290,13 @@ def article_changed(
         sync=[SyncChange("article", article.public_id, deleted=not public)] if visible else [],
         refresh_articles=[_linking(article.id)] if visible else [],
     )
+    ready.forget(session, [article.id])
+    return event
 
 
 def article_purged(session: Session, article: Article) -> Event:
     """Record an article deleted for good (from the trash, so the public no longer saw it)."""
-    return emit(
+    event = emit(
         session,
         type="article.purged",
         item_type="article",
@@ -308,6 +312,8 @@ def article_purged(session: Session, article: Article) -> Event:
         },
         sync=[SyncChange("article", article.public_id, deleted=True)],
     )
+    ready.forget(session, [article.id])  # none expected; SQLite may give its id to another
+    return event
 
 
 def _article_media(session: Session, article: Article, before: dict[str, Any] | None) -> set[str]:
