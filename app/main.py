@@ -25,6 +25,7 @@ from app.db import Database
 from app.edge import EdgeCache, EdgeStore
 from app.errors import KhabarError
 from app.head import HeadAsGet
+from app.lane import ReadyLane
 from app.routers import (
     articles,
     audit,
@@ -197,6 +198,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_error_handlers(app)
     app.add_middleware(HeadAsGet)
     cache_sync: CacheSync | None = None
+    app.front = ReadyLane(app.behind, db=app.state.db, settings=settings)
     if settings.cache_max_mb > 0:
         store = EdgeStore(max_bytes=int(settings.cache_max_mb * 2**20), ttl=settings.cache_s_maxage)
         cache_sync = CacheSync(
@@ -208,7 +210,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         cache_sync.install()
         app.state.edge = store
         app.state.cache_sync = cache_sync
-        app.front = EdgeCache(app.behind, store=store, sync=cache_sync)
+        app.front = EdgeCache(app.front, store=store, sync=cache_sync)
     for module in (
         root,
         articles,
@@ -231,9 +233,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
 
 class Khabar(FastAPI):
-    """FastAPI with an optional ASGI layer in front of everything it does per request (its
-    own dispatch, Starlette's error handling, the middleware), so that what the layer answers
-    (an edge cache hit) costs nothing else. Errors of the app behind it are handled as ever."""
+    """FastAPI with ASGI layers in front of everything it does per request (its own dispatch,
+    Starlette's error handling, the middleware), so that what they answer (an edge cache hit,
+    a ready-made page: app.edge, app.lane) costs nothing else. Errors of the app behind them
+    are handled as ever."""
 
     front: ASGIApp | None = None
 
