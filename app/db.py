@@ -44,6 +44,9 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         # JSON columns (bodies) stored as plain UTF-8, not \uXXXX-escaped: far smaller for Arabic.
         "json_serializer": _json_dumps,
         "json_deserializer": orjson.loads,
+        # The most recently used connection first: a quiet process keeps reusing a few warm
+        # ones (SQLite's page cache is per connection) instead of cycling through the pool.
+        "pool_use_lifo": True,
     }
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
