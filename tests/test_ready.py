@@ -283,3 +283,62 @@ class TestReadersRacingAnEditor:
         assert client.get(path).json()["headline"] == last
         items = client.get("/v1/articles").json()["items"]
         assert [i["headline"] for i in items if i["id"] == story["id"]] == [last]
+
+
+class TestLane:
+    """app.lane answers ready-made reads before FastAPI, and leaves everything else to it."""
+
+    def test_ready_reads_skip_the_app(
+        self,
+        client: TestClient,
+        editor: Key,
+        story: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        paths = [f"/v1/articles/{story['id']}", "/v1/articles", "/v1/articles?limit=1"]
+        before = [client.get(path) for path in paths]  # built and kept by the routes
+        page = client.get(paths[2]).json()
+        deep = f"/v1/articles?limit=1&cursor={page['next_cursor']}"
+        before.append(client.get(deep))
+        paths.append(deep)
+
+        def no_route(*_args: object, **_kwargs: object) -> None:
+            raise AssertionError("the route ran")
+
+        monkeypatch.setattr("app.routers.articles._public_article", no_route)
+        monkeypatch.setattr("app.routers.articles._public_list", no_route)
+        for path, built in zip(paths, before, strict=True):
+            same(client.get(path), built)
+        # What the lane does not take reaches the routes.
+        with pytest.raises(AssertionError, match="the route ran"):
+            client.get("/v1/articles?limit=1&limit=2")
+        with pytest.raises(AssertionError, match="the route ran"):
+            client.get(f"/v1/articles/{story['id']}", headers={"Cookie": "session=1"})
+        assert client.get("/v1/articles", headers=editor).status_code == 200
+
+    @pytest.mark.parametrize(
+        ("query", "status"),
+        [("cursor=not-a-cursor", 400), ("limit=0", 422), ("limit=101", 422), ("limit=ten", 422)],
+    )
+    def test_bad_queries_get_the_apps_problem(
+        self, client: TestClient, story: dict[str, Any], query: str, status: int
+    ) -> None:
+        client.get("/v1/articles")  # every card ready
+        response = client.get(f"/v1/articles?{query}")
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+
+    def test_head_and_not_modified(self, client: TestClient, story: dict[str, Any]) -> None:
+        path = f"/v1/articles/{story['id']}"
+        got = client.get(path)
+        head = client.head(path)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["etag"] == got.headers["etag"]
+        again = client.get(path, headers={"If-None-Match": got.headers["etag"]})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["surrogate-key"] == got.headers["surrogate-key"]
+
+    def test_unknown_id_is_the_apps_404(self, client: TestClient) -> None:
+        response = client.get("/v1/articles/0000000000000000")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
