@@ -55,7 +55,6 @@ class ReadyLane:
         self.app = app
         self.db = db
         self.settings = settings
-        self.filters = article_service.ArticleFilters()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = None
@@ -109,14 +108,11 @@ class ReadyLane:
         return await self._run(self._page_of_list, scope, limit, cursor)
 
     def _page_of_list(self, scope: Scope, limit: int, cursor: str | None) -> Response | None:
-        with self.db.read_session() as session:
-            try:
-                ids, next_cursor = article_service.list_ids(
-                    session, filters=self.filters, cursor=cursor, limit=limit
-                )
-            except KhabarError:
-                return None  # a bad cursor: the app answers the problem
-            cards = ready.cards(session, self.settings, ids)
-        if len(cards) < len(ids):
+        try:
+            found = article_service.ready_list(self.db, self.settings, cursor=cursor, limit=limit)
+        except KhabarError:
+            return None  # a bad cursor: the app answers the problem
+        if found is None:
             return None
+        ids, cards, next_cursor = found
         return list_response(Request(scope), self.settings, ids, cards, next_cursor)

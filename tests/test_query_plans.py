@@ -51,6 +51,8 @@ from app.models import (
     SyncItem,
     Tag,
 )
+from app.services import articles as article_service
+from app.services import ready
 from app.services.pagination import encode_cursor
 from app.services.sync import Token
 
@@ -361,3 +363,26 @@ class TestPublicReadPlans:
                     sql = " ".join(statement.split())[:300]
                     report.append(f"{state}: {sql}\n{plan}\n→ {problems}")
         assert not report, f"{name}:\n\n" + "\n\n".join(report)
+
+
+class TestReadyLanePlans:
+    """app.lane's public list runs on a raw connection (app.services.ready.run_raw), which the
+    capture above does not see: its two statements are explained as they are sent."""
+
+    @pytest.mark.parametrize("deep", [False, True], ids=["first", "cursor"])
+    def test_list_uses_indexes(self, store: Store, settings: Settings, deep: bool) -> None:
+        statement = article_service._READY_LIST_AFTER if deep else article_service._READY_LIST
+        params: dict[str, Any] = {
+            "format": ready.format_of(settings),
+            "n": 21,
+            "now": datetime.now(UTC),
+        }
+        if deep:
+            params |= {"after_when": datetime.now(UTC) - timedelta(days=300), "after_id": 10**9}
+        prepared = ready.prepare(statement, store.database.engine.dialect)
+        report = []
+        for state in statistics(store.database):
+            plan, problems = explain(store.database, prepared.sql, prepared.arguments(params))
+            if problems:
+                report.append(f"{state}:\n{plan}\n→ {problems}")
+        assert not report, "\n\n".join(report)

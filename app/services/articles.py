@@ -34,6 +34,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.sql.elements import BindParameter
 
+from app.config import Settings
+from app.db import Database
 from app.errors import (
     Conflict,
     Forbidden,
@@ -54,12 +56,14 @@ from app.models import (
     ArticleTag,
     Author,
     Media,
+    ReadyCard,
     Section,
     Tag,
 )
 from app.models.base import JSONValue, UTCDateTime, utcnow
 from app.services import audit as audit_service
 from app.services import events as event_service
+from app.services import ready
 from app.services import revisions as revision_service
 from app.services import search_index as search_service
 from app.services import sections as section_service
@@ -369,6 +373,49 @@ def list_ids(
         last_id, last_when = keys[limit - 1]
         next_cursor = encode_cursor(order, last_when, last_id)
     return [row[0] for row in keys[:limit]], next_cursor
+
+
+# The public list without filters, with each article's ready-made card where there is one.
+_READY_LIST = (
+    select(Article.id, Article.published_at, ReadyCard.body)
+    .outerjoin(
+        ReadyCard,
+        and_(ReadyCard.article_id == Article.id, ReadyCard.format == bindparam("format")),
+    )
+    .where(published(_NOW))
+    .order_by(Article.published_at.desc(), Article.id.desc())
+    .limit(bindparam("n", type_=Integer()))
+)
+_READY_LIST_AFTER = _READY_LIST.where(
+    tuple_(Article.published_at, Article.id)
+    < tuple_(bindparam("after_when", type_=UTCDateTime()), bindparam("after_id", type_=Integer()))
+)
+
+
+def ready_list(
+    db: Database, settings: Settings, *, cursor: str | None, limit: int
+) -> tuple[list[int], dict[int, bytes], str | None] | None:
+    """``list_ids`` of the public list without filters, with the ready-made card of each
+    article, in one statement on a raw connection (``ready.run_raw``): None when a card is
+    missing (the route builds it). Raises BadRequest for a bad cursor, as ``list_ids``."""
+    now = utcnow()
+    params: dict[str, Any] = {"format": ready.format_of(settings), "n": limit + 1}
+    statement = _READY_LIST
+    if cursor is not None:
+        after_when, after_id = decode_cursor(cursor, "published", datetime, int)
+        now = min(now, after_when)  # one upper bound for the index range (see list_ids)
+        params |= {"after_when": after_when, "after_id": after_id}
+        statement = _READY_LIST_AFTER
+    params["now"] = now
+    rows = ready.run_raw(db, statement, params)
+    page = rows[:limit]
+    if any(card is None for _, _, card in page):
+        return None
+    next_cursor = None
+    if len(rows) > limit:
+        last_id, last_when, _ = page[-1]
+        next_cursor = encode_cursor("published", last_when, last_id)
+    return [row[0] for row in page], {row[0]: row[2] for row in page}, next_cursor
 
 
 def cards_by_ids(session: Session, ids: list[int], *, public: bool = False) -> list[Card]:
