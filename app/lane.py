@@ -7,6 +7,8 @@ front of the app (behind the edge cache, when there is one) and answers, for the
 ``Authorization``, no cookie):
 
 - ``GET /v1/articles/{id}`` without a query: the article's ready-made page;
+- ``GET /v1/articles/slug/{slug}`` without a query, for a slug in normal form that names one
+  article plainly: its ready-made page;
 - ``GET /v1/articles`` with at most ``limit`` and ``cursor``: the list page, when the card of
   every article on it is ready-made.
 
@@ -36,6 +38,7 @@ from app.config import Settings
 from app.db import Database
 from app.errors import KhabarError
 from app.routers.articles import list_response, page_response
+from app.schemas.common import SLUG_MAX
 from app.services import articles as article_service
 from app.services import ready
 
@@ -43,6 +46,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ARTICLE = re.compile(r"/v1/articles/([0-9a-z]{1,32})")
+BY_SLUG = "/v1/articles/slug/"
 LIST = "/v1/articles"
 LIMIT = re.compile(r"[1-9][0-9]{0,2}")
 MAX_LIMIT = 100
@@ -76,8 +80,15 @@ class ReadyLane:
         path: str = scope["path"]
         if path == LIST:
             return await self._list(scope)
+        if scope["query_string"]:
+            return None
+        if path.startswith(BY_SLUG):
+            slug = path[len(BY_SLUG) :]
+            if not slug or "/" in slug or len(slug) > SLUG_MAX * 4:  # as the route allows
+                return None
+            return await self._run(self._by_slug, scope, slug)
         found = ARTICLE.fullmatch(path)
-        if found is None or scope["query_string"]:
+        if found is None:
             return None
         return await self._run(self._article, scope, found.group(1))
 
@@ -88,6 +99,12 @@ class ReadyLane:
 
     def _article(self, scope: Scope, public_id: str) -> Response | None:
         page = ready.page_now(self.db, self.settings, public_id)
+        if page is None:
+            return None
+        return page_response(Request(scope), self.settings, page)
+
+    def _by_slug(self, scope: Scope, slug: str) -> Response | None:
+        page = article_service.ready_by_slug(self.db, self.settings, slug)
         if page is None:
             return None
         return page_response(Request(scope), self.settings, page)

@@ -366,19 +366,22 @@ class TestPublicReadPlans:
 
 
 class TestReadyLanePlans:
-    """app.lane's public list runs on a raw connection (app.services.ready.run_raw), which the
-    capture above does not see: its two statements are explained as they are sent."""
+    """app.lane's reads run on a raw connection (app.services.ready.run_raw), which the capture
+    above does not see: their statements are explained as they are sent."""
 
-    @pytest.mark.parametrize("deep", [False, True], ids=["first", "cursor"])
-    def test_list_uses_indexes(self, store: Store, settings: Settings, deep: bool) -> None:
-        statement = article_service._READY_LIST_AFTER if deep else article_service._READY_LIST
-        params: dict[str, Any] = {
-            "format": ready.format_of(settings),
-            "n": 21,
-            "now": datetime.now(UTC),
-        }
-        if deep:
-            params |= {"after_when": datetime.now(UTC) - timedelta(days=300), "after_id": 10**9}
+    @pytest.mark.parametrize("name", ["list", "list-cursor", "slug"])
+    def test_lane_reads_use_indexes(self, store: Store, settings: Settings, name: str) -> None:
+        now = datetime.now(UTC)
+        params: dict[str, Any] = {"format": ready.format_of(settings), "now": now}
+        if name == "slug":
+            statement = article_service._READY_BY_SLUG
+            params["slug"] = "article-1"
+        else:
+            statement = article_service._READY_LIST
+            params["n"] = 21
+        if name == "list-cursor":
+            statement = article_service._READY_LIST_AFTER
+            params |= {"after_when": now - timedelta(days=300), "after_id": 10**9}
         prepared = ready.prepare(statement, store.database.engine.dialect)
         report = []
         for state in statistics(store.database):

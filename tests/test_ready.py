@@ -295,9 +295,14 @@ class TestLane:
         story: dict[str, Any],
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        paths = [f"/v1/articles/{story['id']}", "/v1/articles", "/v1/articles?limit=1"]
+        paths = [
+            f"/v1/articles/{story['id']}",
+            f"/v1/articles/slug/{quote(story['slug'])}",
+            "/v1/articles",
+            "/v1/articles?limit=1",
+        ]
         before = [client.get(path) for path in paths]  # built and kept by the routes
-        page = client.get(paths[2]).json()
+        page = client.get(paths[3]).json()
         deep = f"/v1/articles?limit=1&cursor={page['next_cursor']}"
         before.append(client.get(deep))
         paths.append(deep)
@@ -337,6 +342,29 @@ class TestLane:
         again = client.get(path, headers={"If-None-Match": got.headers["etag"]})
         assert again.status_code == 304 and again.content == b""
         assert again.headers["surrogate-key"] == got.headers["surrogate-key"]
+
+    def test_a_slug_in_two_languages(
+        self, client: TestClient, editor: Key, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        english = create_article(client, editor, lang="en", slug="shared", headline="Bridge")
+        arabic = create_article(client, editor, slug="shared", headline="جسر")
+        path = "/v1/articles/slug/shared"
+        built = client.get(path)
+        assert built.json()["id"] == arabic["id"]  # the site's language first
+        client.get(f"/v1/articles/{english['id']}")  # both ready-made
+        served = client.get(path)
+        same(served, built)
+        assert client.get(f"{path}?lang=en").json()["id"] == english["id"]
+
+    def test_slug_not_in_normal_form_redirects(
+        self, client: TestClient, story: dict[str, Any]
+    ) -> None:
+        client.get(f"/v1/articles/{story['id']}")
+        odd = story["slug"][0] + "\u064e" + story["slug"][1:]  # a fatha: folds to the slug
+        assert odd != story["slug"]
+        response = client.get(f"/v1/articles/slug/{quote(odd)}", follow_redirects=False)
+        assert response.status_code == 301
+        assert response.headers["location"] == f"/v1/articles/slug/{quote(story['slug'])}"
 
     def test_unknown_id_is_the_apps_404(self, client: TestClient) -> None:
         response = client.get("/v1/articles/0000000000000000")

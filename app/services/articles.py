@@ -56,6 +56,7 @@ from app.models import (
     ArticleTag,
     Author,
     Media,
+    ReadyArticle,
     ReadyCard,
     Section,
     Tag,
@@ -416,6 +417,41 @@ def ready_list(
         last_id, last_when, _ = page[-1]
         next_cursor = encode_cursor("published", last_when, last_id)
     return [row[0] for row in page], {row[0]: row[2] for row in page}, next_cursor
+
+
+# The published articles with a slug, with each one's ready-made page where there is one.
+_READY_BY_SLUG = (
+    select(
+        Article.lang,
+        ReadyArticle.body,
+        ReadyArticle.etag,
+        ReadyArticle.last_modified,
+        ReadyArticle.surrogate_keys,
+    )
+    .outerjoin(
+        ReadyArticle,
+        and_(ReadyArticle.article_id == Article.id, ReadyArticle.format == bindparam("format")),
+    )
+    .where(Article.slug == bindparam("slug"), published(_NOW))
+)
+
+
+def ready_by_slug(db: Database, settings: Settings, slug: str) -> ready.Page | None:
+    """The ready-made page that ``GET /v1/articles/slug/{slug}`` (without ``lang``) answers
+    with, in one statement on a raw connection (``ready.run_raw``); None when the answer is
+    anything else (a redirect, a 404, a page not ready-made) or the choice is not plain (two
+    languages share the slug, neither the site's): the route decides those."""
+    if normalise_slug(slug) != slug:
+        return None  # it redirects to the normal form, or finds nothing
+    rows = ready.run_raw(
+        db, _READY_BY_SLUG, {"slug": slug, "format": ready.format_of(settings), "now": utcnow()}
+    )
+    default = [row for row in rows if row[0] == settings.default_language]
+    chosen = default or rows
+    if len(chosen) != 1 or chosen[0][1] is None:
+        return None
+    _, body, etag, last_modified, keys = chosen[0]
+    return ready.Page(body, etag, last_modified, keys)
 
 
 def cards_by_ids(session: Session, ids: list[int], *, public: bool = False) -> list[Card]:
