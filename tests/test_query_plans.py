@@ -367,15 +367,22 @@ class TestPublicReadPlans:
 
 class TestReadyLanePlans:
     """app.lane's reads run on a raw connection (app.services.ready.run_raw), which the capture
-    above does not see: their statements are explained as they are sent."""
+    above does not see: their statements are explained as they are sent. Beyond the rules,
+    each must seek the key it is given (a slug, an id), not range over published articles."""
 
-    @pytest.mark.parametrize("name", ["list", "list-cursor", "slug"])
+    @pytest.mark.parametrize("name", ["list", "list-cursor", "slug-ids", "slug-page"])
     def test_lane_reads_use_indexes(self, store: Store, settings: Settings, name: str) -> None:
         now = datetime.now(UTC)
         params: dict[str, Any] = {"format": ready.format_of(settings), "now": now}
-        if name == "slug":
-            statement = article_service._READY_BY_SLUG
-            params["slug"] = "article-1"
+        key = None
+        if name == "slug-ids":
+            statement = article_service._IDS_BY_SLUG
+            params = {"slug": "article-1"}
+            key = "slug"
+        elif name == "slug-page":
+            statement = article_service._READY_IF_PUBLISHED
+            params["id"] = 1
+            key = "id"
         else:
             statement = article_service._READY_LIST
             params["n"] = 21
@@ -386,6 +393,17 @@ class TestReadyLanePlans:
         report = []
         for state in statistics(store.database):
             plan, problems = explain(store.database, prepared.sql, prepared.arguments(params))
+            if key is not None and not _seeks(plan, key):
+                problems.append(f"does not seek article by {key}")
             if problems:
                 report.append(f"{state}:\n{plan}\n→ {problems}")
         assert not report, "\n\n".join(report)
+
+
+def _seeks(plan: str, key: str) -> bool:
+    """Whether the plan (SQLite's lines, PostgreSQL's JSON) looks article up by this column."""
+    if plan.lstrip().startswith("{"):
+        conditions = re.findall(r'"Index Cond": "([^"]*)"', plan)
+        return any(re.search(rf"\b{key}\)?(::\w+)? = ", c) for c in conditions)
+    keys = ("rowid", "id") if key == "id" else (key,)
+    return any(re.search(rf"SEARCH article .*\b{k}=\?", plan) for k in keys)
