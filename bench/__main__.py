@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bench import report
 from bench.harness import Options, run
 
 SCENARIOS = (
     "by-id",
+    "hit",
     "by-slug",
     "list-first",
     "list-deep",
+    "section",
+    "search",
     "feed",
     "feed-304",
     "feed-build",
@@ -26,11 +32,13 @@ SCENARIOS = (
 )
 
 
-def parse(argv: list[str]) -> Options:
+def parse(argv: list[str]) -> tuple[Options, Path | None]:
+    """The run's options, and where to write the Markdown table (if anywhere)."""
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Generate a news data set, serve it with `khabar serve` and with a bare "
-        "uvicorn baseline that replays Khabar's responses, and load both from another CPU; "
+        description="Generate a news data set (SQLite or PostgreSQL), serve it with `khabar "
+        "serve` (cold, and from a full edge cache) and with a bare uvicorn baseline that replays "
+        "Khabar's responses, and load both from another process at each number of connections; "
         "likewise a cached image rendition against a static file server; time first renders "
         "and in-process feed builds.",
     )
@@ -40,9 +48,33 @@ def parse(argv: list[str]) -> Options:
         type=Path,
         help="SQLite file to keep the data set in and reuse (default: a temporary file)",
     )
+    parser.add_argument(
+        "--database-url",
+        help="postgresql://USER@127.0.0.1:5432/NAME: keep the data set in this PostgreSQL "
+        "database instead, created if missing and reused while it matches",
+    )
+    parser.add_argument(
+        "--no-search-index",
+        dest="search_index",
+        action="store_false",
+        help="do not build the data set's search index (it takes longer than the articles); "
+        "the search scenario is then skipped",
+    )
     parser.add_argument("--duration", type=float, default=10, help="seconds per run")
     parser.add_argument("--warmup", type=float, default=2, help="seconds before each run")
-    parser.add_argument("--connections", type=int, default=32, help="default: %(default)s")
+    parser.add_argument(
+        "--connections",
+        default="1,32",
+        help="comma-separated numbers of connections; every scenario is measured at each "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes of every server (default: %(default)s; with more than "
+        "one, nothing is pinned to a CPU)",
+    )
     parser.add_argument(
         "--ids", type=int, default=300, help="article ids cycled over (default: %(default)s)"
     )
@@ -91,32 +123,45 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument(
         "--edge-cache",
         type=float,
-        default=0,
+        default=64,
         metavar="MB",
-        help="run Khabar with its edge cache of this size, so that repeated URLs are cache "
-        "hits (default: 0, off: every request goes through the app)",
+        help="edge cache of the second Khabar server, which serves the hit scenario once the "
+        "cache is full (default: %(default)s; 0 skips hit). The first one, which serves every "
+        "other scenario, runs without.",
+    )
+    parser.add_argument(
+        "--markdown", type=Path, help="also write the table to this file, as GitHub Markdown"
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",")] if args.only else None
     if only and set(only) - set(SCENARIOS):
         parser.error(f"unknown scenario(s): {', '.join(sorted(set(only) - set(SCENARIOS)))}")
+    try:
+        connections = [int(c) for c in args.connections.split(",")]
+    except ValueError:
+        parser.error("--connections takes comma-separated numbers, e.g. 1,32")
     if (
         args.articles < 100
-        or min(args.connections, args.ids, args.slugs, args.renders, args.feed_builds) < 1
+        or min(*connections, args.ids, args.slugs, args.renders, args.feed_builds, args.workers) < 1
     ):
         parser.error(
             "need --articles >= 100 and --connections, --ids, --slugs, --renders, "
-            "--feed-builds >= 1"
+            "--feed-builds, --workers >= 1"
         )
     if args.duration <= 0 or args.warmup < 0:
         parser.error("need --duration > 0 and --warmup >= 0")
+    if args.db and args.database_url:
+        parser.error("--db and --database-url are exclusive")
+    if args.database_url:
+        _check_database_url(parser, args.database_url)
     return Options(
         articles=args.articles,
         db=args.db.resolve() if args.db else None,
+        database_url=args.database_url,
         duration=args.duration,
         warmup=args.warmup,
-        connections=args.connections,
+        connections=list(dict.fromkeys(connections)),
         ids=args.ids,
         slugs=args.slugs,
         seed=args.seed,
@@ -128,7 +173,23 @@ def parse(argv: list[str]) -> Options:
         renders=args.renders,
         feed_builds=args.feed_builds,
         edge_cache_mb=max(args.edge_cache, 0),
-    )
+        workers=args.workers,
+        search_index=args.search_index,
+    ), args.markdown
+
+
+def _check_database_url(parser: argparse.ArgumentParser, value: str) -> None:
+    """Only a local server, and a plain name: the harness drops and creates that database."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        parser.error(f"--database-url: not a URL: {value}")
+    if url.get_backend_name() != "postgresql":
+        parser.error("--database-url must be a postgresql:// URL")
+    if url.host not in ("127.0.0.1", "localhost"):
+        parser.error("--database-url must point at 127.0.0.1 or localhost")
+    if not re.fullmatch(r"[a-z0-9_]+", url.database or "") or url.database == "postgres":
+        parser.error("--database-url needs a database name of [a-z0-9_], e.g. khabar_bench")
 
 
 def _terminate(_signum: int, _frame: FrameType | None) -> None:
@@ -137,7 +198,7 @@ def _terminate(_signum: int, _frame: FrameType | None) -> None:
 
 
 def main() -> int:
-    options = parse(sys.argv[1:])
+    options, markdown = parse(sys.argv[1:])
     signal.signal(signal.SIGTERM, _terminate)
     # Ctrl-C even when started from a shell that had SIGINT ignored (background jobs).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -151,10 +212,16 @@ def main() -> int:
         return 130
     report.show(console, results)
     path = report.write(results)
-    console.print(
-        f"Results: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
-    )
+    console.print(f"Results: {_shown(path)}")
+    if markdown is not None and results["scenarios"]:
+        report.write_markdown(results, markdown)
+        console.print(f"Markdown table: {_shown(markdown)}")
     return 0
+
+
+def _shown(path: Path) -> Path:
+    path = path.resolve()
+    return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The baseline: a bare ASGI app that answers each benchmarked URL with bytes Khabar sent for it.
 
-Run by uvicorn exactly like Khabar (same protocol, loop, logging options, one worker, same CPU),
+Run by uvicorn exactly like Khabar (same protocol, loop, logging options, workers and CPU),
 it measures what uvicorn plus the client cost on their own, so that Khabar's figures can be
 read as a fraction of that ceiling. It does no routing beyond a dict lookup of the raw request
 target, and builds nothing per request except the two ASGI messages.

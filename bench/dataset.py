@@ -1,15 +1,20 @@
-"""The benchmark's newsroom: a migrated SQLite file full of published Arabic articles.
+"""The benchmark's newsroom: a migrated store full of published Arabic articles, and its index.
 
 Rows go in through SQLAlchemy Core ``insert()`` executemany, a few thousand per statement, all in
-one transaction, with ids assigned here so that link rows need no round trip. Bodies are built
+one transaction, with ids assigned here so that link rows need no round trip (on PostgreSQL each
+id sequence is then moved past them, so that the app's own inserts work). Bodies are built
 from pools of pre-made sentences whose word counts were taken once with the app's own
 ``count_words``: counting every body again would cost about a millisecond an article, most of
-the time budget (the sum is checked against the app on a sample, see ``_check_sample``).
+the time budget (the sum is checked against the app on a sample, see ``_check_sample``). Then
+the search index is built as ``khabar reindex`` builds it, unless ``--no-search-index``: it
+takes longer than the articles themselves.
 
-A ``<db>.bench.json`` marker next to the file records what made it. A file is reused when the
-marker, the schema (compared with what the migrations build today) and the row count agree
-with the request, and rebuilt otherwise; a file without a marker is never touched: it may be
-someone's real database.
+The store is a SQLite file, or a PostgreSQL database that the harness creates. A marker records
+what made it: ``<db>.bench.json`` next to the file, the one row of table ``bench_dataset`` in
+the database. A store is reused when the marker, the schema (on SQLite compared with what the
+migrations build today; on PostgreSQL, at the migrations' head once upgraded) and the row count
+agree with the request, and rebuilt otherwise. A store without a marker is never touched: it may
+be someone's real database.
 """
 
 from __future__ import annotations
@@ -21,26 +26,29 @@ import tempfile
 import time
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
+from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Connection, Table, create_engine, event, func, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import Connection, Table, create_engine, event, func, insert, select, text
+from sqlalchemy.engine import Engine, make_url
 
-from app.migrate import upgrade
+from app.db import Database, is_sqlite, sync_url
+from app.migrate import alembic_config, upgrade
 from app.models import Article, ArticleAuthor, ArticleTag, Author, Section, Tag
 from app.models.tag import TAG_TYPES
+from app.services import search_index
 from app.text.html import plain_text, render_html
 from app.text.reading import count_words, reading_time_minutes
 from app.text.slugs import slugify
 from bench import words
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 BATCH = 5_000
 ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lowercase, as the app
 SPAN = timedelta(days=730)
@@ -48,16 +56,23 @@ BODY_WORDS = (400, 560)  # about 4.5-6.5 KB of body_html in Arabic (two bytes a 
 ENGLISH_SHARE = 0.05
 TAG_COUNT = 200
 AUTHOR_COUNT = 50
+MARKER_TABLE = "bench_dataset"
+# What a marker holds besides GENERATOR_VERSION: what the data set was made from and of.
+MARKED = (
+    "articles", "seed", "seconds", "sections", "tags", "authors", "avg_words",
+    "avg_body_html_bytes", "search_index", "index_seconds",
+)  # fmt: skip
 
 Block = dict[str, Any]
 
 
 @dataclass
 class DatasetInfo:
-    path: Path
+    url: str
+    path: Path | None  # the SQLite file; None on PostgreSQL
     articles: int
     generated: bool
-    seconds: float  # generation time (of the run that built the file, when reused)
+    seconds: float  # generation time (of the run that built the store, when reused)
     size_bytes: int
     sections: int
     tags: int
@@ -65,46 +80,161 @@ class DatasetInfo:
     avg_words: float
     avg_body_html_bytes: float
     seed: int
+    search_index: bool = False
+    index_seconds: float | None = None  # building the search index (of the run that did)
 
     @property
-    def url(self) -> str:
-        return f"sqlite:///{self.path}"
+    def database(self) -> str:
+        return "sqlite" if self.path is not None else "postgresql"
+
+    def marker(self) -> dict[str, Any]:
+        return {"version": GENERATOR_VERSION, **{name: getattr(self, name) for name in MARKED}}
 
 
-def ensure_dataset(path: Path, *, articles: int, seed: int, console: Console) -> DatasetInfo:
-    """The data set at path: reused when it matches, (re)built otherwise."""
-    marker = path.with_name(path.name + ".bench.json")
-    if path.exists():
-        if not marker.exists():
-            raise SystemExit(
-                f"{path} exists but was not made by the benchmark (no {marker.name}); "
-                "refusing to overwrite it. Remove it or pass another --db."
-            )
-        info = _reuse(path, marker, articles=articles)
-        if info is not None:
-            console.print(f"Reusing {path} ({articles:,} articles).")
-            return info
-        console.print(f"{path} holds another data set: rebuilding it.")
-        for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            stale.unlink(missing_ok=True)
-    marker.unlink(missing_ok=True)
-    info = generate(path, articles=articles, seed=seed, console=console)
-    stored = {**asdict(info), "path": str(info.path), "version": GENERATOR_VERSION}
-    marker.write_text(json.dumps(stored, indent=2))
+def ensure_dataset(
+    url: str, *, articles: int, seed: int, search_index: bool, console: Console
+) -> DatasetInfo:
+    """The data set at url: reused when it matches, (re)built otherwise; with its search index
+    if asked for (a reused store without one gets it)."""
+    name = _name(url)
+    stored = _read_marker(url)
+    info = None
+    if stored is not None:
+        info = _reuse(url, stored, articles=articles, seed=seed)
+        if info is None:
+            console.print(f"{name} holds another data set: rebuilding it.")
+        else:
+            console.print(f"Reusing {name} ({articles:,} articles).")
+    if info is None:
+        _clear(url)
+        info = generate(url, articles=articles, seed=seed, console=console)
+        _write_marker(url, info.marker())
+    if info.search_index and _index_is_stale(url):
+        console.print(f"{name}: the search index was built by another version of the app.")
+        info.search_index, info.index_seconds = False, None
+        _write_marker(url, info.marker())
+    if search_index and not info.search_index:
+        info.index_seconds = build_search_index(url, console)
+        info.search_index = True
+        info.size_bytes = _size_bytes(url)
+        _write_marker(url, info.marker())
     return info
 
 
-def _reuse(path: Path, marker: Path, *, articles: int) -> DatasetInfo | None:
-    stored = json.loads(marker.read_text())
-    if stored.get("version") != GENERATOR_VERSION or stored.get("articles") != articles:
+def _name(url: str) -> str:
+    """How the store is named in messages: the file, or the database (without a password)."""
+    path = _sqlite_path(url)
+    if path is not None:
+        return str(path)
+    return f"PostgreSQL database {make_url(url).database}"
+
+
+def _sqlite_path(url: str) -> Path | None:
+    return Path(make_url(url).database or "") if is_sqlite(url) else None
+
+
+def _marker_file(path: Path) -> Path:
+    return path.with_name(path.name + ".bench.json")
+
+
+def _read_marker(url: str) -> dict[str, Any] | None:
+    """The stored marker; None when there is no store yet, {} when one was left unfinished.
+    Exits when the store exists but was not made by the benchmark."""
+    path = _sqlite_path(url)
+    if path is not None:
+        if not path.exists():
+            return None
+        if not _marker_file(path).exists():
+            raise SystemExit(
+                f"{path} exists but was not made by the benchmark (no {_marker_file(path).name}); "
+                "refusing to overwrite it. Remove it or pass another --db."
+            )
+        stored: dict[str, Any] = json.loads(_marker_file(path).read_text())
+        return stored
+    parsed = sync_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+            )
+    finally:
+        admin.dispose()
+    if not exists:
         return None
-    url = f"sqlite:///{path}"
+    engine = create_engine(parsed)
+    try:
+        with engine.connect() as conn:
+            if conn.scalar(text("SELECT to_regclass(:name)"), {"name": MARKER_TABLE}) is None:
+                # Even an empty one: the benchmark creates its databases with the table.
+                raise SystemExit(
+                    f"database {parsed.database} exists but was not made by the benchmark "
+                    f"(no table {MARKER_TABLE}); refusing to drop it. Drop it yourself or "
+                    "pass another --database-url."
+                )
+            marker = conn.scalar(text(f"SELECT marker FROM {MARKER_TABLE}"))
+    finally:
+        engine.dispose()
+    return json.loads(marker) if marker else {}
+
+
+def _write_marker(url: str, marker: dict[str, Any]) -> None:
+    path = _sqlite_path(url)
+    if path is not None:
+        _marker_file(path).write_text(json.dumps({**marker, "path": str(path)}, indent=2))
+        return
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"DELETE FROM {MARKER_TABLE}"))
+            conn.execute(
+                text(f"INSERT INTO {MARKER_TABLE} (marker) VALUES (:marker)"),
+                {"marker": json.dumps(marker)},
+            )
+    finally:
+        engine.dispose()
+
+
+def _clear(url: str) -> None:
+    """Make room for a new data set: delete the file and its marker, or drop and create the
+    database (the marker table comes first, so that the database says it is the benchmark's
+    even if the generation is interrupted)."""
+    path = _sqlite_path(url)
+    if path is not None:
+        for stale in (
+            path,
+            path.with_name(path.name + "-wal"),
+            path.with_name(path.name + "-shm"),
+            _marker_file(path),
+        ):
+            stale.unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return
+    parsed = sync_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            # The name was checked to be [a-z0-9_]: nothing to quote.
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {parsed.database} WITH (FORCE)")
+            conn.exec_driver_sql(f"CREATE DATABASE {parsed.database}")
+    finally:
+        admin.dispose()
+    engine = create_engine(parsed)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE TABLE {MARKER_TABLE} (marker text NOT NULL)")
+    finally:
+        engine.dispose()
+
+
+def _reuse(url: str, stored: dict[str, Any], *, articles: int, seed: int) -> DatasetInfo | None:
+    wanted = {"version": GENERATOR_VERSION, "articles": articles, "seed": seed}
+    if any(stored.get(key) != value for key, value in wanted.items()):
+        return None
     upgrade(url)  # a new migration still applies to an old data set
-    # Migrations may also change before a release; any difference from what they build today
-    # (an index that now leads with another column, say) means the file must be rebuilt.
-    if _schema(url) != _current_schema():
+    if not _schema_is_current(url):
         return None
-    engine = create_engine(url)
+    engine = create_engine(sync_url(url))
     try:
         with engine.connect() as conn:
             count = conn.scalar(
@@ -114,11 +244,29 @@ def _reuse(path: Path, marker: Path, *, articles: int) -> DatasetInfo | None:
         engine.dispose()
     if count != articles:
         return None
-    stored["path"] = path
-    stored["generated"] = False
-    stored["size_bytes"] = path.stat().st_size
-    stored.pop("version")
-    return DatasetInfo(**stored)
+    return DatasetInfo(
+        url=url,
+        path=_sqlite_path(url),
+        generated=False,
+        size_bytes=_size_bytes(url),
+        **{name: stored[name] for name in MARKED},
+    )
+
+
+def _schema_is_current(url: str) -> bool:
+    """SQLite: the schema is what the migrations build today. Migrations may change before a
+    release; any difference (an index that now leads with another column, say) means the file
+    must be rebuilt. PostgreSQL: the database is at the migrations' head."""
+    if is_sqlite(url):
+        return _schema(url) == _current_schema()
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as conn:
+            version = conn.scalar(text("SELECT version_num FROM alembic_version"))
+    finally:
+        engine.dispose()
+    return version is not None and version == head
 
 
 def _schema(url: str) -> set[tuple[str, str, tuple[str, ...]]]:
@@ -145,10 +293,74 @@ def _current_schema() -> set[tuple[str, str, tuple[str, ...]]]:
         return _schema(url)
 
 
-def generate(path: Path, *, articles: int, seed: int, console: Console) -> DatasetInfo:
+def _size_bytes(url: str) -> int:
+    path = _sqlite_path(url)
+    if path is not None:
+        return path.stat().st_size
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as conn:
+            size: int = conn.scalar(text("SELECT pg_database_size(current_database())"))
+    finally:
+        engine.dispose()
+    return size
+
+
+def postgres_version(url: str) -> str:
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as conn:
+            version: str = conn.scalar(text("SHOW server_version"))
+    finally:
+        engine.dispose()
+    return version
+
+
+def _index_is_stale(url: str) -> bool:
+    database = Database(url)
+    try:
+        with database.session() as session:
+            return search_index.index_is_stale(session)
+    finally:
+        database.dispose()
+
+
+def build_search_index(url: str, console: Console) -> float:
+    """``search_index.reindex`` in one write transaction, as ``khabar reindex`` runs it;
+    returns the seconds it took."""
     started = time.perf_counter()
-    url = f"sqlite:///{path}"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    database = Database(url)
+    try:
+        with database.session(write=True) as session, _progress(console, "Indexing") as progress:
+            total, steps = search_index.reindex(session)
+            task = progress.add_task("articles", total=total)
+            for done in steps:
+                progress.advance(task, done)
+            session.commit()
+    finally:
+        database.dispose()
+    _settle(url)
+    return round(time.perf_counter() - started, 1)
+
+
+def _settle(url: str) -> None:
+    """After a bulk load: back to the journal mode the app runs in (SQLite; the app sets WAL
+    on connect anyway), or a VACUUM ANALYZE (PostgreSQL), so that the planner has statistics
+    and autovacuum does not start on its own in the middle of a measured run."""
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            else:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+    finally:
+        engine.dispose()
+
+
+def generate(url: str, *, articles: int, seed: int, console: Console) -> DatasetInfo:
+    """Fill an empty store (see ``_clear``) with the data set, without its search index."""
+    started = time.perf_counter()
     upgrade(url)
     rng = random.Random(seed)
     ar_text = TextPool(rng, "ar")
@@ -156,8 +368,9 @@ def generate(path: Path, *, articles: int, seed: int, console: Console) -> Datas
     now = datetime.now(UTC).replace(microsecond=0)
     engine = bulk_engine(url)
     words_total = html_bytes_total = 0
+    path = _sqlite_path(url)
     try:
-        with engine.begin() as conn, _progress(console) as progress:
+        with engine.begin() as conn, _progress(console, "Generating") as progress:
             sections = _insert_sections(conn, now)
             tags = _insert_tags(conn, rng, now)
             authors = _insert_authors(conn, rng, ar_text, now)
@@ -175,21 +388,28 @@ def generate(path: Path, *, articles: int, seed: int, console: Console) -> Datas
                 words_total += sum(row["word_count"] for row in rows)
                 html_bytes_total += sum(len(row["body_html"].encode()) for row in rows)
                 progress.advance(task, len(rows))
-        with engine.connect() as conn:
-            # Back to the journal mode the app runs in (it sets WAL on connect anyway).
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            if engine.dialect.name == "postgresql":
+                for model in (Section, Tag, Author, Article):
+                    name = _table(model).name
+                    conn.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), max(id)) "
+                        f"FROM {name}"
+                    )
     except BaseException:
         engine.dispose()
-        path.unlink(missing_ok=True)
+        if path is not None:
+            path.unlink(missing_ok=True)  # a half-made file (PostgreSQL: no marker row yet)
         raise
     engine.dispose()
+    _settle(url)
     seconds = time.perf_counter() - started
     return DatasetInfo(
+        url=url,
         path=path,
         articles=articles,
         generated=True,
         seconds=round(seconds, 1),
-        size_bytes=path.stat().st_size,
+        size_bytes=_size_bytes(url),
         sections=len(sections),
         tags=len(tags),
         authors=len(authors),
@@ -204,7 +424,9 @@ def bulk_engine(url: str) -> Engine:
     orjson, not \\uXXXX-escaped). On SQLite: no journal, no fsync, a large page cache — a crash
     half way leaves a broken file, which is deleted and rebuilt anyway; in exchange each page is
     written once instead of once to the WAL and once more at checkpoint."""
-    engine = create_engine(url, json_serializer=lambda value: orjson.dumps(value).decode("utf-8"))
+    engine = create_engine(
+        sync_url(url), json_serializer=lambda value: orjson.dumps(value).decode("utf-8")
+    )
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -218,9 +440,9 @@ def bulk_engine(url: str) -> Engine:
     return engine
 
 
-def _progress(console: Console) -> Progress:
+def _progress(console: Console, verb: str) -> Progress:
     return Progress(
-        TextColumn("[bold]Generating[/bold] {task.description}"),
+        TextColumn(f"[bold]{verb}[/bold] {{task.description}}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

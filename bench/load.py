@@ -59,7 +59,8 @@ def run_load(
     headers: dict[str, str] | None = None,
     status: int = 200,
 ) -> dict[str, Any]:
-    """``lengths`` are the bodies of the 200 responses; any other status expects none."""
+    """``lengths`` are the bodies of the 200 responses (-1: any length); any other status
+    expects none."""
     if status != 200:
         lengths = dict.fromkeys(paths, 0)
     if settings.tool == "wrk":

@@ -44,7 +44,7 @@ class Spec:
     # CPUs whose total busy time is reported, to show what else ran on them meanwhile.
     cpus: list[int] = field(default_factory=list)
     # Expected body length per path: a different length is an error (the baseline must serve
-    # exactly what Khabar served).
+    # exactly what Khabar served); -1, or no entry, takes any length.
     lengths: dict[str, int] = field(default_factory=dict)
     # Sent with every request; any other status than `status` is an error.
     headers: dict[str, str] = field(default_factory=dict)
@@ -182,15 +182,34 @@ async def connect(run: Run) -> None:
 
 
 def server_cpu_seconds(pid: int | None) -> float | None:
-    """utime + stime of a process, from /proc (None when it cannot be read)."""
+    """utime + stime of a server, from /proc (None when it cannot be read): of the process and
+    its descendants, so that uvicorn's workers count, not only their idle supervisor."""
     if pid is None:
         return None
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    total = None
+    for each in process_tree(pid):
+        try:
+            stat = Path(f"/proc/{each}/stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat.rpartition(")")[2].split()
+        total = (total or 0.0) + (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants that are alive, from the ``children`` file of each of
+    their threads (a child belongs to the thread that forked it)."""
+    tree, pending = [], [pid]
+    while pending:
+        each = pending.pop()
+        tree.append(each)
+        for children in Path(f"/proc/{each}/task").glob("*/children"):
+            try:
+                pending += [int(child) for child in children.read_text().split()]
+            except OSError:
+                continue
+    return tree
 
 
 def cpu_times() -> dict[int, tuple[int, int]]:

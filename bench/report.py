@@ -68,51 +68,117 @@ def client_bound(result: dict[str, Any]) -> bool:
     return result["client_cpu"] >= BUSY and server is not None and server < BUSY
 
 
-def table(results: dict[str, Any]) -> Table:
+COLUMNS = (
+    "scenario",
+    "conns",
+    "K req/s",
+    "K p50 ms",
+    "K p99 ms",
+    "B req/s",
+    "B p50 ms",
+    "B p99 ms",
+    "ratio",
+    "server CPU K/B",
+    "client CPU K/B",
+    "others K/B",
+    "errors K/B",
+)
+
+
+def title(results: dict[str, Any]) -> str:
     settings = results["settings"]
-    out = Table(
-        title=f"Khabar (K) vs baseline (B): {results['dataset']['articles']:,} articles, "
-        f"{settings['connections']} connections, {settings['duration']:g} s per run, "
-        f"client {settings['client']}",
-        title_justify="left",
-        caption="ratio = K req/s / B req/s. B replays Khabar's bytes, except in rows marked "
-        "(B = static): there it serves the same file with Starlette's StaticFiles. CPU columns, "
-        "as a share of one CPU: the server process, the load generator, and other processes on "
-        "the server's CPU.",
-        caption_justify="left",
+    database = "PostgreSQL" if results.get("database") == "postgresql" else "SQLite"
+    workers = settings.get("workers", 1)
+    if results["cpus"]["server"] is not None:
+        cpus = (
+            f"servers on CPU {results['cpus']['server']}, client on CPU {results['cpus']['client']}"
+        )
+    else:
+        cpus = "nothing pinned"
+    return (
+        f"Khabar (K) vs baseline (B): {results['dataset']['articles']:,} articles on {database}, "
+        f"{workers} worker{'s' if workers > 1 else ''} per server ({cpus}), "
+        f"{settings['duration']:g} s per run, client {settings['client']}"
     )
-    out.add_column("scenario")
-    for name in (
-        "K req/s",
-        "K p50 ms",
-        "K p99 ms",
-        "B req/s",
-        "B p50 ms",
-        "B p99 ms",
-        "ratio",
-        "server CPU K/B",
-        "client CPU K/B",
-        "others K/B",
-        "errors K/B",
-    ):
-        out.add_column(name, justify="right")
+
+
+CAPTION = (
+    "conns = connections of the load generator. ratio = K req/s / B req/s. B replays Khabar's "
+    "bytes, except in rows marked (B = static): there it serves the same file with Starlette's "
+    "StaticFiles. The cache-hit row is served by a second Khabar whose edge cache was filled "
+    "first; every other K row by one without an edge cache. CPU columns, as a share of one CPU: "
+    "the server's processes, the load generator, and other processes on the server's CPU."
+)
+
+
+def rows(results: dict[str, Any]) -> list[list[str]]:
+    """The cells of the table, one row per scenario and number of connections."""
+    out = []
     for row in results["scenarios"]:
         khabar, baseline = row["khabar"], row["baseline"]
-        out.add_row(
-            row["title"] + (" (B = static)" if row.get("baseline") == "static" else ""),
-            _rps(khabar),
-            f"{khabar['latency_ms']['p50']:.2f}",
-            f"{khabar['latency_ms']['p99']:.2f}",
-            _rps(baseline),
-            f"{baseline['latency_ms']['p50']:.2f}",
-            f"{baseline['latency_ms']['p99']:.2f}",
-            f"{row['ratio']:.3f}",
-            _pair(khabar, baseline, "server_cpu"),
-            _pair(khabar, baseline, "client_cpu"),
-            _pair(khabar, baseline, "server_cpu_others"),
-            f"{khabar['errors']}/{baseline['errors']}",
+        out.append(
+            [
+                row["title"] + (" (B = static)" if row.get("baseline") == "static" else ""),
+                str(row["connections"]),
+                _rps(khabar),
+                f"{khabar['latency_ms']['p50']:.2f}",
+                f"{khabar['latency_ms']['p99']:.2f}",
+                _rps(baseline),
+                f"{baseline['latency_ms']['p50']:.2f}",
+                f"{baseline['latency_ms']['p99']:.2f}",
+                f"{row['ratio']:.3f}",
+                _pair(khabar, baseline, "server_cpu"),
+                _pair(khabar, baseline, "client_cpu"),
+                _pair(khabar, baseline, "server_cpu_others"),
+                f"{khabar['errors']}/{baseline['errors']}",
+            ]
         )
     return out
+
+
+def table(results: dict[str, Any]) -> Table:
+    out = Table(
+        title=title(results),
+        title_justify="left",
+        caption=CAPTION,
+        caption_justify="left",
+    )
+    for index, name in enumerate(COLUMNS):
+        out.add_column(name, justify="left" if index == 0 else "right")
+    for cells in rows(results):
+        out.add_row(*cells)
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The table as GitHub Markdown, with its title, caption and the servers' peak RSS."""
+    lines = [
+        f"**{title(results)}**",
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|---|" + "---:|" * (len(COLUMNS) - 1),
+    ]
+    for cells in rows(results):
+        lines.append("| " + " | ".join(cell.replace("*", "\\*") for cell in cells) + " |")
+    lines += ["", CAPTION, ""]
+    lines += [f"- {label}, peak RSS: {value / 1024:,.1f} MiB" for label, value in peak_rss(results)]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(markdown(results))
+
+
+def peak_rss(results: dict[str, Any]) -> list[tuple[str, int]]:
+    """(label, KiB) of every server that ran: VmHWM, summed over a server's workers."""
+    labels = (
+        ("khabar_peak_rss_kib", "Khabar"),
+        ("khabar_cached_peak_rss_kib", "Khabar with full cache"),
+        ("baseline_peak_rss_kib", "baseline"),
+        ("static_peak_rss_kib", "static file server"),
+    )
+    return [(label, results[key]) for key, label in labels if results.get(key) is not None]
 
 
 def _pair(khabar: dict[str, Any], baseline: dict[str, Any], key: str) -> str:
@@ -206,35 +272,41 @@ def show(console: Console, results: dict[str, Any]) -> None:
                 f"[yellow]Other processes took {others:.0%} of the server's CPU during the "
                 "first renders: those times are high.[/yellow]"
             )
+    for key, reason in results.get("skipped", {}).items():
+        console.print(f"[yellow]Skipped {key}: {reason}.[/yellow]")
+    # With PostgreSQL, Khabar's "others" include the database server: no warning for them.
+    database_on_cpus = results.get("database") == "postgresql"
     if any(
         (row[side].get("server_cpu_others") or 0) > NOISY
         for row in results["scenarios"]
         for side in SIDES
+        if not (side == "khabar" and database_on_cpus)
     ):
         console.print(
             "[yellow]Other processes used the server's CPU during some runs (see others): "
             "those figures are low and noisy; run again on a quiet machine.[/yellow]"
+        )
+    if database_on_cpus and results["scenarios"]:
+        console.print(
+            "On PostgreSQL, Khabar's others column includes the database server, which works "
+            "for it on the same CPUs."
         )
     if any(client_bound(row[side]) for row in results["scenarios"] for side in SIDES):
         console.print(
             "* the load generator used nearly a whole CPU while the server did not: "
             "that figure is the client's ceiling, the server may do more."
         )
-    for key, label in (
-        ("khabar_peak_rss_kib", "Khabar"),
-        ("baseline_peak_rss_kib", "baseline"),
-        ("static_peak_rss_kib", "static file server"),
-    ):
-        value = results.get(key)
-        if value is not None:
-            console.print(f"{label} peak RSS (VmHWM): {value / 1024:,.1f} MiB")
+    workers = results["settings"].get("workers", 1)
+    for label, value in peak_rss(results):
+        summed = f", {workers} workers and their supervisor" if workers > 1 else ""
+        console.print(f"{label}, peak RSS (VmHWM{summed}): {value / 1024:,.1f} MiB")
     for row in results["scenarios"]:
         for side in SIDES:
             result = row[side]
             if result["errors"]:
                 console.print(
-                    f"[red]{row['title']} / {side}: {result['errors']} errors "
-                    f"{result['error_kinds']}[/red]"
+                    f"[red]{row['title']}, {row['connections']} conn. / {side}: "
+                    f"{result['errors']} errors {result['error_kinds']}[/red]"
                 )
                 for sample in result["error_samples"]:
                     console.print(f"  {sample}")

@@ -2,6 +2,8 @@
 
 Children start in a session of their own, so a Ctrl-C in the terminal reaches only the harness,
 which then stops each child it started by PID (SIGTERM, then SIGKILL after a grace period).
+With ``--workers N`` (N > 1) a server is uvicorn's supervisor and N worker processes: its CPU
+time and peak memory are those of the whole tree (``bench.loadgen.process_tree``).
 """
 
 from __future__ import annotations
@@ -22,19 +24,24 @@ from types import TracebackType
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # the only address traffic is ever sent to
 
-# What `khabar serve` passes to uvicorn.run (app/cli.py), spelled as uvicorn CLI options. Its
-# loop and http are "auto", which resolve to uvloop and httptools when installed (they are,
-# and the harness checks), so the baseline names them. Khabar is started with
-# --no-access-log; the harness still checks whether it logs requests and gives the baseline
-# the same.
-UVICORN_OPTIONS = [
-    "--workers", "1",
-    "--http", "httptools",
-    "--loop", "uvloop",
-    "--proxy-headers",
-    "--no-server-header",
-    "--log-level", "info",
-]  # fmt: skip
+# What uvicorn logs once per worker when the app's lifespan has started.
+STARTED = "Application startup complete."
+
+
+def uvicorn_options(workers: int) -> list[str]:
+    """What `khabar serve --workers N` passes to uvicorn.run (app/cli.py), spelled as uvicorn
+    CLI options. Its loop and http are "auto", which resolve to uvloop and httptools when
+    installed (they are, and the harness checks), so the baseline names them. Khabar is
+    started with --no-access-log; the harness still checks whether it logs requests and gives
+    the baseline the same."""
+    return [
+        "--workers", str(workers),
+        "--http", "httptools",
+        "--loop", "uvloop",
+        "--proxy-headers",
+        "--no-server-header",
+        "--log-level", "info",
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,9 +52,10 @@ class CpuPlan:
     client: int | None
 
     @classmethod
-    def choose(cls) -> CpuPlan:
+    def choose(cls, *, workers: int = 1) -> CpuPlan:
+        """Nothing is pinned with several workers: they are there to use more than one CPU."""
         available = sorted(os.sched_getaffinity(0))
-        if len(available) < 2:
+        if len(available) < 2 or workers > 1:
             return cls(None, None)
         return cls(available[0], available[1])
 
@@ -122,25 +130,33 @@ class Server:
     process: subprocess.Popen[bytes]
     port: int
     log: Path
+    workers: int = 1
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
     def wait_ready(self, timeout: float = 60) -> None:
-        """Until /healthz answers 200; fails early, with the log, if the server exits."""
+        """Until /healthz answers 200 and every worker has started (a request may otherwise
+        find only the first one); fails early, with the log, if the server exits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
             try:
                 status, _headers, _body = get(self.port, "/healthz", timeout=2)
-                if status == 200:
+                if status == 200 and self._started() >= self.workers:
                     return
             except OSError:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} not ready after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def _started(self) -> int:
+        try:
+            return self.log.read_text(errors="replace").count(STARTED)
+        except OSError:
+            return 0
 
     def wait_idle(self, timeout: float = 120) -> None:
         """Until the process uses (almost) no CPU: requests left by a run are done."""
@@ -156,15 +172,13 @@ class Server:
             last = now
 
     def peak_rss_kib(self) -> int | None:
-        """VmHWM: the most resident memory the process has had."""
-        try:
-            status = Path(f"/proc/{self.pid}/status").read_text()
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-        return None
+        """VmHWM, the most resident memory a process has had, summed over the server's
+        processes (uvicorn's supervisor and its workers)."""
+        from bench.loadgen import process_tree
+
+        peaks = [_peak_rss_kib(pid) for pid in process_tree(self.pid)]
+        known = [peak for peak in peaks if peak is not None]
+        return sum(known) if known else None
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -177,6 +191,17 @@ class Server:
         return '"GET /healthz HTTP/1.1" 200' in self.log.read_text(errors="replace")
 
 
+def _peak_rss_kib(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -187,13 +212,29 @@ def free_port() -> int:
 def get(
     port: int, path: str, timeout: float = 30, headers: dict[str, str] | None = None
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    connection = Connection(port, timeout=timeout)
     try:
-        connection.request("GET", path, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.getheaders(), response.read()
+        return connection.get(path, headers=headers)
     finally:
         connection.close()
+
+
+class Connection:
+    """One keep-alive connection for GETs one after another: with several workers it stays
+    with the worker that accepted it (filling that worker's edge cache relies on it)."""
+
+    def __init__(self, port: int, timeout: float = 30) -> None:
+        self._http = http.client.HTTPConnection(HOST, port, timeout=timeout)
+
+    def get(
+        self, path: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        self._http.request("GET", path, headers=headers or {})
+        response = self._http.getresponse()
+        return response.status, response.getheaders(), response.read()
+
+    def close(self) -> None:
+        self._http.close()
 
 
 def start_khabar(
@@ -203,28 +244,43 @@ def start_khabar(
     media_dir: Path,
     cpu: int | None,
     log: Path,
+    name: str = "khabar",
+    workers: int = 1,
     edge_cache_mb: float = 0,
+    base_url: str | None = None,
 ) -> Server:
+    """`khabar serve` on a free port. ``base_url`` (default: its own address) is what its
+    responses link to: every Khabar server of a run gets the same one, because it is part of
+    the format of the ready-made JSON (app/services/ready.py), so that rows one server built
+    serve the other, and both send the same bytes."""
     port = free_port()
     khabar = Path(sys.executable).with_name("khabar")
-    argv = [str(khabar), "serve", "--host", HOST, "--port", str(port), "--workers", "1"]
+    argv = [str(khabar), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
     # Measured as a fast deployment runs it: behind a proxy that keeps the access log.
     argv.append("--no-access-log")
     env = {
         **os.environ,
         "KHABAR_DATABASE_URL": database_url,
-        "KHABAR_BASE_URL": f"http://{HOST}:{port}",
+        "KHABAR_BASE_URL": base_url or f"http://{HOST}:{port}",
         "KHABAR_MEDIA_DIR": str(media_dir),
-        # Off unless asked for: the scenarios repeat URLs, which would all be cache hits.
+        # Off but for the cache-hit scenario's server: the scenarios repeat URLs, which would
+        # all be cache hits.
         "KHABAR_CACHE_MAX_MB": str(edge_cache_mb),
     }
-    server = Server("khabar", processes.start(argv, cpu=cpu, env=env, log=log), port, log)
+    process = processes.start(argv, cpu=cpu, env=env, log=log)
+    server = Server(name, process, port, log, workers)
     server.wait_ready()
     return server
 
 
 def start_baseline(
-    processes: Processes, *, responses: Path, access_log: bool, cpu: int | None, log: Path
+    processes: Processes,
+    *,
+    responses: Path,
+    access_log: bool,
+    cpu: int | None,
+    log: Path,
+    workers: int,
 ) -> Server:
     from bench.baseline import RESPONSES_ENV
 
@@ -236,11 +292,18 @@ def start_baseline(
         access_log=access_log,
         cpu=cpu,
         log=log,
+        workers=workers,
     )
 
 
 def start_static(
-    processes: Processes, *, renditions: Path, access_log: bool, cpu: int | None, log: Path
+    processes: Processes,
+    *,
+    renditions: Path,
+    access_log: bool,
+    cpu: int | None,
+    log: Path,
+    workers: int,
 ) -> Server:
     from bench.static import RENDITIONS_ENV
 
@@ -252,6 +315,7 @@ def start_static(
         access_log=access_log,
         cpu=cpu,
         log=log,
+        workers=workers,
     )
 
 
@@ -264,16 +328,17 @@ def _start_uvicorn(
     access_log: bool,
     cpu: int | None,
     log: Path,
+    workers: int = 1,
 ) -> Server:
-    """A baseline app under uvicorn with Khabar's options (see UVICORN_OPTIONS)."""
+    """A baseline app under uvicorn with Khabar's options (see uvicorn_options)."""
     port = free_port()
     argv = [
         sys.executable, "-m", "uvicorn", *target,
         "--host", HOST, "--port", str(port),
-        *UVICORN_OPTIONS,
+        *uvicorn_options(workers),
         "--access-log" if access_log else "--no-access-log",
     ]  # fmt: skip
     process = processes.start(argv, cpu=cpu, env={**os.environ, **env}, log=log)
-    server = Server(name, process, port, log)
+    server = Server(name, process, port, log, workers)
     server.wait_ready()
     return server
