@@ -413,10 +413,12 @@ def _measure(
                 headers=scenario.headers,
                 status=scenario.status,
             )
-            if result["requests"] == 0:
+            if result["requests"] == 0 and side == "baseline":
                 raise RuntimeError(
                     f"no response completed against {server.name}: see {settings.workdir} (--keep)"
                 )
+            # Khabar may be too slow for the run (search on this data set): 0 req/s is the
+            # figure, and the report says so rather than stopping the run.
             others = result["server_cpu_others"] or 0.0
             console.print(
                 f" {result['rps']:,.0f} req/s, p99 {result['latency_ms']['p99']:.2f} ms"
