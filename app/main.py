@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import __version__
+from app import __version__, memory
 from app.cache_sync import CacheSync, Signal, signal_path
 from app.config import Settings, get_settings
 from app.db import Database
@@ -177,6 +177,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             )
             if settings.redis_url:
                 tasks.append(cache_sync.listen(app.state.edge, stop=stop))
+            tasks.append(memory.trim_while_growing(app.state.edge.stats, interval=5, stop=stop))
         running = [asyncio.create_task(task) for task in tasks]
         yield
         stop.set()
