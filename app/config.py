@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     cache_s_maxage: int = Field(default=300, description="s-maxage for shared caches/CDNs (s).")
     cache_stale_while_revalidate: int = 600
     cache_max_mb: float = Field(
-        default=64,
+        # About 3,500 article pages; with it full, a process stays under 200 MB resident
+        # (docs/benchmark.md).
+        default=48,
         ge=0,
         description="Memory for each process's edge cache of public responses (MB); 0 = off.",
     )

@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.config import Settings
 from bench import report
 from bench.harness import Options, run
 
@@ -123,7 +124,7 @@ def parse(argv: list[str]) -> tuple[Options, Path | None]:
     parser.add_argument(
         "--edge-cache",
         type=float,
-        default=64,
+        default=Settings.model_fields["cache_max_mb"].default,
         metavar="MB",
         help="edge cache of the second Khabar server, which serves the hit scenario once the "
         "cache is full (default: %(default)s; 0 skips hit). The first one, which serves every "
