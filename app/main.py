@@ -177,7 +177,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             )
             if settings.redis_url:
                 tasks.append(cache_sync.listen(app.state.edge, stop=stop))
-            tasks.append(memory.trim_while_growing(app.state.edge.stats, interval=1, stop=stop))
+        tasks.append(memory.trim_every(1.0, stop=stop))
         running = [asyncio.create_task(task) for task in tasks]
         yield
         stop.set()

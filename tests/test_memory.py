@@ -1,30 +1,33 @@
-"""app.memory: malloc_trim while the edge cache takes entries, and not while it is idle."""
+"""app.memory: malloc_trim every interval until stopped."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
 from app import memory
 
 
-def test_trims_while_the_cache_stores_and_not_when_idle(monkeypatch: pytest.MonkeyPatch) -> None:
-    trims: list[int] = []
-    stats = {"stores": 0}
-    monkeypatch.setattr(memory, "trim", lambda: trims.append(stats["stores"]))
-
-    async def scenario() -> None:
+def test_trims_every_interval_until_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def scenario() -> list[float]:
         stop = asyncio.Event()
-        task = asyncio.create_task(memory.trim_while_growing(stats, interval=0.02, stop=stop))
-        await asyncio.sleep(0.1)  # idle: the first look only
-        stats["stores"] = 5
-        await asyncio.sleep(0.1)
-        stop.set()
-        await asyncio.wait_for(task, timeout=1)
+        loop = asyncio.get_running_loop()
+        trims: list[float] = []
 
-    asyncio.run(scenario())
-    assert trims == [0, 5]
+        def trim() -> None:
+            trims.append(loop.time())
+            if len(trims) == 3:
+                stop.set()
+
+        monkeypatch.setattr(memory, "trim", trim)
+        await asyncio.wait_for(memory.trim_every(0.05, stop=stop), timeout=5)
+        return trims
+
+    trims = asyncio.run(scenario())
+    assert len(trims) == 3  # and none once stopped
+    assert all(b - a >= 0.04 for a, b in itertools.pairwise(trims))
 
 
 def test_trim_runs_here() -> None:
