@@ -107,10 +107,13 @@ def emit(
     surrogate_keys: Iterable[str] = (),
     sync: Iterable[SyncChange] = (),
     refresh_articles: Sequence[Select[Any]] = (),
+    article: int | None = None,
 ) -> Event:
     """Record one change. ``refresh_articles``: queries of ``Article.id`` whose published
     articles sync clients must fetch again (their JSON shows the changed item). Run it before
-    the change removes the links it follows (a deleted tag's articles)."""
+    the change removes the links it follows (a deleted tag's articles). ``article``: the
+    changed article's own id. The ready-made JSON of all of them is deleted here, once the
+    counter is taken (see ready.keep)."""
     number = next_number(session)
     event = Event(
         id=number,
@@ -125,6 +128,8 @@ def emit(
     session.info[SESSION_KEY] = number
     for change in sync:
         _upsert_sync(session, change, number)
+    if article is not None:
+        ready.forget(session, [article])
     for query in refresh_articles:
         ready.forget(session, query)
         session.execute(
@@ -280,7 +285,7 @@ def article_changed(
         }
         # Its images (now and before): their renditions are public only while it is.
         keys |= {surrogate.media_key(m) for m in _article_media(session, article, before)}
-    event = emit(
+    return emit(
         session,
         type=ARTICLE_ACTIONS[action],
         item_type="article",
@@ -289,14 +294,13 @@ def article_changed(
         surrogate_keys=keys,
         sync=[SyncChange("article", article.public_id, deleted=not public)] if visible else [],
         refresh_articles=[_linking(article.id)] if visible else [],
+        article=article.id,
     )
-    ready.forget(session, [article.id])
-    return event
 
 
 def article_purged(session: Session, article: Article) -> Event:
     """Record an article deleted for good (from the trash, so the public no longer saw it)."""
-    event = emit(
+    return emit(
         session,
         type="article.purged",
         item_type="article",
@@ -311,9 +315,8 @@ def article_purged(session: Session, article: Article) -> Event:
             "was_public": False,
         },
         sync=[SyncChange("article", article.public_id, deleted=True)],
+        article=article.id,  # none expected; SQLite may give its id to another article
     )
-    ready.forget(session, [article.id])  # none expected; SQLite may give its id to another
-    return event
 
 
 def _article_media(session: Session, article: Article, before: dict[str, Any] | None) -> set[str]:
@@ -370,8 +373,12 @@ def taxonomy_changed(
     slug = item.slug
     showing = _articles_showing(kind, item.id)
     sync = [SyncChange(kind, slug, deleted=action == "deleted")]
-    keys = {surrogate.key(kind, slug), surrogate.COLLECTIONS[kind], surrogate.ARTICLES}
-    keys.add(surrogate.FEEDS)
+    keys = {
+        surrogate.key(kind, slug),
+        surrogate.COLLECTIONS[kind],
+        surrogate.ARTICLES,
+        surrogate.FEEDS,
+    }
     if kind == "section":
         keys.add(surrogate.SITEMAPS)  # article URLs name their section
     data: dict[str, Any] = {"slug": slug}
