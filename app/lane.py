@@ -98,7 +98,7 @@ class ReadyLane:
         return await to_thread.run_sync(read, *args)
 
     def _article(self, scope: Scope, public_id: str) -> Response | None:
-        page = ready.page_now(self.db, self.settings, public_id)
+        page = ready.page(self.db, self.settings, public_id)
         if page is None:
             return None
         return page_response(Request(scope), self.settings, page)
