@@ -6,7 +6,7 @@ Every public read goes through ``published()``; nothing public bypasses it.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -356,24 +356,34 @@ def list_ids(
     by_published = public or filters.status == "published"
     order_column = Article.published_at if by_published else Article.created_at
     order = "published" if by_published else "created"
-    now = utcnow()
-    after: tuple[datetime, int] | None = None
-    if cursor is not None:
-        after = decode_cursor(cursor, order, datetime, int)
-        if by_published:
-            # One upper bound for the index range: with both "<= now" and the cursor, SQLite
-            # ranges over "<= now" and walks every newer row, so deep pages got slower.
-            now = min(now, after[0])
+    after, now = _after(cursor, order)
     query = filter_articles(session, select(Article.id, order_column), filters, now=now)
     if after is not None:
         query = query.where(tuple_(order_column, Article.id) < tuple_(*after))
     query = query.order_by(order_column.desc(), Article.id.desc()).limit(limit + 1)
     keys = session.execute(query).all()
-    next_cursor = None
-    if len(keys) > limit:
-        last_id, last_when = keys[limit - 1]
-        next_cursor = encode_cursor(order, last_when, last_id)
-    return [row[0] for row in keys[:limit]], next_cursor
+    return [row[0] for row in keys[:limit]], _next_cursor(keys, limit, order)
+
+
+def _after(cursor: str | None, order: str) -> tuple[tuple[datetime, int] | None, datetime]:
+    """The key a page starts after, and the "now" of the visibility rule for it."""
+    now = utcnow()
+    if cursor is None:
+        return None, now
+    after: tuple[datetime, int] = decode_cursor(cursor, order, datetime, int)
+    if order == "published":
+        # One upper bound for the index range: with both "<= now" and the cursor, SQLite
+        # ranges over "<= now" and walks every newer row, so deep pages got slower.
+        now = min(now, after[0])
+    return after, now
+
+
+def _next_cursor(rows: Sequence[Any], limit: int, order: str) -> str | None:
+    """From ``limit + 1`` rows of (id, order value, ...): the cursor after the page's last."""
+    if len(rows) <= limit:
+        return None
+    last_id, last_when = rows[limit - 1][:2]
+    return encode_cursor(order, last_when, last_id)
 
 
 # The public list without filters, with each article's ready-made card where there is one.
@@ -399,24 +409,18 @@ def ready_list(
     """``list_ids`` of the public list without filters, with the ready-made card of each
     article, in one statement on a raw connection (``ready.run_raw``): None when a card is
     missing (the route builds it). Raises BadRequest for a bad cursor, as ``list_ids``."""
-    now = utcnow()
-    params: dict[str, Any] = {"format": ready.format_of(settings), "n": limit + 1}
+    after, now = _after(cursor, "published")
+    params: dict[str, Any] = {"format": ready.format_of(settings), "n": limit + 1, "now": now}
     statement = _READY_LIST
-    if cursor is not None:
-        after_when, after_id = decode_cursor(cursor, "published", datetime, int)
-        now = min(now, after_when)  # one upper bound for the index range (see list_ids)
-        params |= {"after_when": after_when, "after_id": after_id}
+    if after is not None:
+        params |= {"after_when": after[0], "after_id": after[1]}
         statement = _READY_LIST_AFTER
-    params["now"] = now
     rows = ready.run_raw(db, statement, params)
     page = rows[:limit]
     if any(card is None for _, _, card in page):
         return None
-    next_cursor = None
-    if len(rows) > limit:
-        last_id, last_when, _ = page[-1]
-        next_cursor = encode_cursor("published", last_when, last_id)
-    return [row[0] for row in page], {row[0]: row[2] for row in page}, next_cursor
+    cards = {article_id: card for article_id, _, card in page}
+    return list(cards), cards, _next_cursor(rows, limit, "published")
 
 
 # By slug, in two steps as in get_article_by_slug: the ids with the slug (its index), then each
