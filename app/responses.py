@@ -38,13 +38,12 @@ def cache_control(settings: Settings, *, public: bool) -> str:
     )
 
 
-def caching_headers(settings: Settings, *, public: bool, keys: Iterable[str]) -> dict[str, str]:
-    """``Cache-Control``, and for a public response with keys, ``Surrogate-Key``."""
+def caching_headers(settings: Settings, *, public: bool, surrogate_key: str) -> dict[str, str]:
+    """``Cache-Control``, and for a public response with keys, ``Surrogate-Key`` (its value:
+    ``surrogate.header``)."""
     out = {"Cache-Control": cache_control(settings, public=public)}
-    if public:
-        value = surrogate.header(keys)
-        if value:
-            out["Surrogate-Key"] = value
+    if public and surrogate_key:
+        out["Surrogate-Key"] = surrogate_key
     return out
 
 
@@ -116,11 +115,12 @@ def json_bytes_response(
 ) -> Response:
     """``json_response`` for a body serialised already (ready-made JSON, a list's cards joined):
     ``surrogate_key`` is the header's value (``surrogate.header``)."""
-    out = {"ETag": etag, "Cache-Control": cache_control(settings, public=public)}
-    if public and surrogate_key:
-        out["Surrogate-Key"] = surrogate_key
-    out["Vary"] = "Authorization"
-    out.update(headers or {})
+    out = {
+        "ETag": etag,
+        **caching_headers(settings, public=public, surrogate_key=surrogate_key),
+        "Vary": "Authorization",
+        **(headers or {}),
+    }
     if last_modified is not None:
         out["Last-Modified"] = format_datetime(last_modified, usegmt=True)
     if request.method in ("GET", "HEAD") and etag_matches(
@@ -147,7 +147,7 @@ def bytes_response(
     etag = make_etag(body)
     out = {
         "ETag": etag,
-        **caching_headers(settings, public=public, keys=keys),
+        **caching_headers(settings, public=public, surrogate_key=surrogate.header(keys)),
         **(headers or {}),
     }
     if last_modified is not None:
