@@ -26,6 +26,7 @@ import tempfile
 import time
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -151,31 +152,38 @@ def _read_marker(url: str) -> dict[str, Any] | None:
             )
         stored: dict[str, Any] = json.loads(_marker_file(path).read_text())
         return stored
-    parsed = sync_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            exists = conn.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
-            )
-    finally:
-        admin.dispose()
+    name = sync_url(url).database
+    with _connected(url, database="postgres", isolation_level="AUTOCOMMIT") as conn:
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
     if not exists:
         return None
-    engine = create_engine(parsed)
+    with _connected(url) as conn:
+        if conn.scalar(text("SELECT to_regclass(:name)"), {"name": MARKER_TABLE}) is None:
+            # Even an empty one: the benchmark creates its databases with the table.
+            raise SystemExit(
+                f"database {name} exists but was not made by the benchmark "
+                f"(no table {MARKER_TABLE}); refusing to drop it. Drop it yourself or "
+                "pass another --database-url."
+            )
+        marker = conn.scalar(text(f"SELECT marker FROM {MARKER_TABLE}"))
+    return json.loads(marker) if marker else {}
+
+
+@contextmanager
+def _connected(
+    url: str, *, database: str | None = None, begin: bool = False, **options: Any
+) -> Iterator[Connection]:
+    """A connection to the store (or to another database of its server) on an engine of its
+    own, disposed of afterwards: each of these steps runs once a run."""
+    parsed = sync_url(url)
+    engine = create_engine(parsed if database is None else parsed.set(database=database), **options)
     try:
-        with engine.connect() as conn:
-            if conn.scalar(text("SELECT to_regclass(:name)"), {"name": MARKER_TABLE}) is None:
-                # Even an empty one: the benchmark creates its databases with the table.
-                raise SystemExit(
-                    f"database {parsed.database} exists but was not made by the benchmark "
-                    f"(no table {MARKER_TABLE}); refusing to drop it. Drop it yourself or "
-                    "pass another --database-url."
-                )
-            marker = conn.scalar(text(f"SELECT marker FROM {MARKER_TABLE}"))
+        with engine.begin() if begin else engine.connect() as conn:
+            yield conn
     finally:
         engine.dispose()
-    return json.loads(marker) if marker else {}
 
 
 def _write_marker(url: str, marker: dict[str, Any]) -> None:
@@ -183,16 +191,12 @@ def _write_marker(url: str, marker: dict[str, Any]) -> None:
     if path is not None:
         _marker_file(path).write_text(json.dumps({**marker, "path": str(path)}, indent=2))
         return
-    engine = create_engine(sync_url(url))
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f"DELETE FROM {MARKER_TABLE}"))
-            conn.execute(
-                text(f"INSERT INTO {MARKER_TABLE} (marker) VALUES (:marker)"),
-                {"marker": json.dumps(marker)},
-            )
-    finally:
-        engine.dispose()
+    with _connected(url, begin=True) as conn:
+        conn.execute(text(f"DELETE FROM {MARKER_TABLE}"))
+        conn.execute(
+            text(f"INSERT INTO {MARKER_TABLE} (marker) VALUES (:marker)"),
+            {"marker": json.dumps(marker)},
+        )
 
 
 def _clear(url: str) -> None:
@@ -210,21 +214,13 @@ def _clear(url: str) -> None:
             stale.unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         return
-    parsed = sync_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            # The name was checked to be [a-z0-9_]: nothing to quote.
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {parsed.database} WITH (FORCE)")
-            conn.exec_driver_sql(f"CREATE DATABASE {parsed.database}")
-    finally:
-        admin.dispose()
-    engine = create_engine(parsed)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"CREATE TABLE {MARKER_TABLE} (marker text NOT NULL)")
-    finally:
-        engine.dispose()
+    name = sync_url(url).database
+    with _connected(url, database="postgres", isolation_level="AUTOCOMMIT") as conn:
+        # The name was checked to be [a-z0-9_]: nothing to quote.
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    with _connected(url, begin=True) as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {MARKER_TABLE} (marker text NOT NULL)")
 
 
 def _reuse(url: str, stored: dict[str, Any], *, articles: int, seed: int) -> DatasetInfo | None:
@@ -234,14 +230,10 @@ def _reuse(url: str, stored: dict[str, Any], *, articles: int, seed: int) -> Dat
     upgrade(url)  # a new migration still applies to an old data set
     if not _schema_is_current(url):
         return None
-    engine = create_engine(sync_url(url))
-    try:
-        with engine.connect() as conn:
-            count = conn.scalar(
-                select(func.count()).select_from(Article).where(Article.status == "published")
-            )
-    finally:
-        engine.dispose()
+    with _connected(url) as conn:
+        count = conn.scalar(
+            select(func.count()).select_from(Article).where(Article.status == "published")
+        )
     if count != articles:
         return None
     return DatasetInfo(
@@ -260,12 +252,8 @@ def _schema_is_current(url: str) -> bool:
     if is_sqlite(url):
         return _schema(url) == _current_schema()
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    engine = create_engine(sync_url(url))
-    try:
-        with engine.connect() as conn:
-            version = conn.scalar(text("SELECT version_num FROM alembic_version"))
-    finally:
-        engine.dispose()
+    with _connected(url) as conn:
+        version = conn.scalar(text("SELECT version_num FROM alembic_version"))
     return version is not None and version == head
 
 
@@ -273,12 +261,8 @@ def _schema(url: str) -> set[tuple[str, str, tuple[str, ...]]]:
     """Every table and index with its SQL as a sorted tuple of lines: a table that a migration
     rebuilt (Alembic's batch mode on SQLite) lists its constraints in an order that changes
     from one process to the next, and that is no reason to rebuild the data set."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_master").all()
-    finally:
-        engine.dispose()
+    with _connected(url) as conn:
+        rows = conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_master").all()
     return {
         (kind, name, tuple(sorted(line.strip().rstrip(",") for line in (sql or "").splitlines())))
         for kind, name, sql in rows
@@ -297,22 +281,14 @@ def _size_bytes(url: str) -> int:
     path = _sqlite_path(url)
     if path is not None:
         return path.stat().st_size
-    engine = create_engine(sync_url(url))
-    try:
-        with engine.connect() as conn:
-            size: int = conn.scalar(text("SELECT pg_database_size(current_database())"))
-    finally:
-        engine.dispose()
+    with _connected(url) as conn:
+        size: int = conn.scalar(text("SELECT pg_database_size(current_database())"))
     return size
 
 
 def postgres_version(url: str) -> str:
-    engine = create_engine(sync_url(url))
-    try:
-        with engine.connect() as conn:
-            version: str = conn.scalar(text("SHOW server_version"))
-    finally:
-        engine.dispose()
+    with _connected(url) as conn:
+        version: str = conn.scalar(text("SHOW server_version"))
     return version
 
 
@@ -347,15 +323,11 @@ def _settle(url: str) -> None:
     """After a bulk load: back to the journal mode the app runs in (SQLite; the app sets WAL
     on connect anyway), or a VACUUM ANALYZE (PostgreSQL), so that the planner has statistics
     and autovacuum does not start on its own in the middle of a measured run."""
-    engine = create_engine(sync_url(url))
-    try:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            if engine.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-            else:
-                conn.exec_driver_sql("VACUUM ANALYZE")
-    finally:
-        engine.dispose()
+    with _connected(url, isolation_level="AUTOCOMMIT") as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        else:
+            conn.exec_driver_sql("VACUUM ANALYZE")
 
 
 def generate(url: str, *, articles: int, seed: int, console: Console) -> DatasetInfo:
