@@ -10,20 +10,21 @@ readers racing an editor never leave an old version behind.
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.models import Article, ReadyArticle, ReadyCard
 from app.services import events as event_service
-from app.services import ready
+from app.services import ready, scheduler
 from tests.assertions import Key
 from tests.factories import act, create_article, create_section, create_tag, trash
 
@@ -197,6 +198,34 @@ class TestOnlyWhatIsPublished:
         assert new.json()["headline"] == "عنوان جديد"
         assert new.headers["etag"] != old.headers["etag"]
         assert client.get("/v1/articles").json()["items"][0]["headline"] == "عنوان جديد"
+
+
+class TestScheduledPublication:
+    def test_pages_that_link_to_it_show_it_at_once(
+        self, client: TestClient, database: Database, editor: Key
+    ) -> None:
+        """The scheduler publishes outside any request: the ready-made page of an article
+        related to the scheduled one, and the list's cards, are still rebuilt."""
+        later = create_article(client, editor, publish=False, headline="خبر مجدول")
+        at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+        assert act(client, editor, later["id"], "schedule", {"at": at}).status_code == 200
+        linking = create_article(client, editor, related=[later["id"]])
+        path = f"/v1/articles/{linking['id']}"
+        assert client.get(path).json()["related"] == []
+        assert client.get(path).json()["related"] == []  # from its ready-made page
+        client.get("/v1/articles")
+        with database.session(write=True) as session:
+            session.execute(
+                update(Article)
+                .where(Article.public_id == later["id"])
+                .values(scheduled_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
+            session.commit()
+        assert scheduler.publish_due(database) == [later["id"]]
+        assert [a["id"] for a in client.get(path).json()["related"]] == [later["id"]]
+        listed = [i["id"] for i in client.get("/v1/articles").json()["items"]]
+        assert later["id"] in listed
+        assert client.get(f"/v1/articles/{later['id']}").json()["headline"] == "خبر مجدول"
 
 
 class TestKeep:
