@@ -354,16 +354,19 @@ class TestRedis:
 
     def two_hosts(
         self, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, redis_url: Any
-    ) -> tuple[Settings, Iterator[Any]]:
+    ) -> Settings:
+        """Settings for two hosts: each app made with them gets its own signal file, and
+        polls the database only once an hour."""
         hosts = iter([tmp_path / "host-a.events", tmp_path / "host-b.events"])
         monkeypatch.setattr("app.main.signal_path", lambda _url: next(hosts))
         return settings.model_copy(
             update={
+                "cache_max_mb": 16,
                 "redis_url": redis_url,
                 "redis_channel": f"khabar-test-{uuid.uuid4().hex}",
                 "cache_poll_interval": 3600,
             }
-        ), hosts
+        )
 
     def edit_and_read(
         self, settings: Settings, editor: Key, article_id: str, *, wait: float
@@ -406,8 +409,7 @@ class TestRedis:
         monkeypatch: pytest.MonkeyPatch,
         tmp_path: Any,
     ) -> None:
-        hosts, _ = self.two_hosts(settings, monkeypatch, tmp_path, REDIS_URL)
-        hosts = hosts.model_copy(update={"cache_max_mb": 16})
+        hosts = self.two_hosts(settings, monkeypatch, tmp_path, REDIS_URL)
         before, after = self.edit_and_read(hosts, editor, content["article"]["id"], wait=5)
         assert (before, after) == (content["article"]["headline"], "من المضيف الآخر")
 
@@ -421,7 +423,6 @@ class TestRedis:
     ) -> None:
         """The control: the same two hosts without Redis still answer the old version (so
         the test above passes through Redis and nothing else)."""
-        hosts, _ = self.two_hosts(settings, monkeypatch, tmp_path, None)
-        hosts = hosts.model_copy(update={"cache_max_mb": 16})
+        hosts = self.two_hosts(settings, monkeypatch, tmp_path, None)
         before, after = self.edit_and_read(hosts, editor, content["article"]["id"], wait=0.5)
         assert before == after == content["article"]["headline"]
