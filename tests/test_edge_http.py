@@ -13,13 +13,11 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import update
 
 from app.cache_sync import Signal, signal_path
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
-from app.models import Article
 from app.services import scheduler
 from tests.assertions import Key
 from tests.factories import (
@@ -28,6 +26,7 @@ from tests.factories import (
     create_author,
     create_section,
     create_tag,
+    make_due,
     upload_media,
 )
 
@@ -220,13 +219,7 @@ class TestInvalidation:
         assert act(api, editor, story["id"], "schedule", {"at": at}).status_code == 200
         assert story["id"] not in api.get("/v1/articles").text
         assert api.get("/v1/articles").headers["x-cache"] == "HIT"
-        with database.session(write=True) as session:
-            session.execute(
-                update(Article)
-                .where(Article.public_id == story["id"])
-                .values(scheduled_at=datetime.now(UTC) - timedelta(seconds=1))
-            )
-            session.commit()
+        make_due(database, story["id"])
         assert scheduler.publish_due(database) == [story["id"]]
         assert story["id"] in api.get("/v1/articles").text
 

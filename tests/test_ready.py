@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from app.config import Settings
 from app.db import Database
@@ -26,7 +26,7 @@ from app.models import Article, ReadyArticle, ReadyCard
 from app.services import events as event_service
 from app.services import ready, scheduler
 from tests.assertions import Key
-from tests.factories import act, create_article, create_section, create_tag, trash
+from tests.factories import act, create_article, create_section, create_tag, make_due, trash
 
 HEADERS = ("etag", "cache-control", "surrogate-key", "vary", "last-modified", "link")
 
@@ -214,13 +214,7 @@ class TestScheduledPublication:
         assert client.get(path).json()["related"] == []
         assert client.get(path).json()["related"] == []  # from its ready-made page
         client.get("/v1/articles")
-        with database.session(write=True) as session:
-            session.execute(
-                update(Article)
-                .where(Article.public_id == later["id"])
-                .values(scheduled_at=datetime.now(UTC) - timedelta(seconds=1))
-            )
-            session.commit()
+        make_due(database, later["id"])
         assert scheduler.publish_due(database) == [later["id"]]
         assert [a["id"] for a in client.get(path).json()["related"]] == [later["id"]]
         listed = [i["id"] for i in client.get("/v1/articles").json()["items"]]

@@ -16,13 +16,13 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from app.db import Database
-from app.models import Article, Event, ReadyArticle, ReadyCard
+from app.models import Event, ReadyArticle, ReadyCard
 from app.services import scheduler
 from tests.assertions import Key
-from tests.factories import act, create_article, create_author, create_section, create_tag
+from tests.factories import act, create_article, create_author, create_section, create_tag, make_due
 from tests.factories import upload_media as upload
 
 BASE = "http://testserver"
@@ -875,13 +875,7 @@ def test_scheduled_publication_purges_like_a_publication(
     at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert act(client, editor, article["id"], "schedule", {"at": at}).status_code == 200
     before = look(client, ["/v1/articles", "/v1/feeds/rss", "/v1/sitemap.xml"])
-    with database.session(write=True) as session:
-        session.execute(
-            update(Article)
-            .where(Article.public_id == article["id"])
-            .values(scheduled_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
-        session.commit()
+    make_due(database, article["id"])
     start = newest_event_id(database)
     assert scheduler.publish_due(database) == [article["id"]]
     (event,) = written_since(database, start)

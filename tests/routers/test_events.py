@@ -19,6 +19,7 @@ from tests.factories import (
     create_author,
     create_section,
     create_tag,
+    make_due,
     trash,
     upload_media,
 )
@@ -96,9 +97,6 @@ class TestArticleEvents:
     ) -> None:
         from datetime import UTC, datetime, timedelta
 
-        from sqlalchemy import update
-
-        from app.models import Article
         from app.services import scheduler
 
         article = create_article(client, editor, publish=False)
@@ -107,13 +105,7 @@ class TestArticleEvents:
         assert act(client, editor, article["id"], "schedule", {"at": at}).status_code == 200
         assert act(client, editor, article["id"], "unschedule").status_code == 200
         assert act(client, editor, article["id"], "schedule", {"at": at}).status_code == 200
-        with database.session(write=True) as session:
-            session.execute(
-                update(Article)
-                .where(Article.public_id == article["id"])
-                .values(scheduled_at=datetime.now(UTC) - timedelta(seconds=1))
-            )
-            session.commit()
+        make_due(database, article["id"])
         assert scheduler.publish_due(database) == [article["id"]]
         assert [e.type for e in events(database, start)] == [
             "article.scheduled",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.config import Settings
 from app.db import Database
@@ -20,7 +20,7 @@ from app.main import create_app
 from app.models import Article, ArticleRevision, AuditEvent
 from app.services import scheduler
 from tests.assertions import Key, assert_problem
-from tests.factories import act, create_article
+from tests.factories import act, create_article, make_due
 
 
 def schedule(client: TestClient, key: Key, article_id: str, at: datetime) -> dict[str, Any]:
@@ -116,14 +116,7 @@ def test_racing_passes_publish_each_article_once(
         schedule(client, editor, article_id, datetime.now(UTC) + timedelta(hours=1))
     databases = [Database(settings.database_url) for _ in range(4)]
     try:
-        with databases[0].session(write=True) as session:
-            session.execute(
-                update(Article)
-                .where(Article.public_id.in_(made))
-                .values(scheduled_at=datetime.now(UTC) - timedelta(seconds=1))
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
+        make_due(databases[0], *made)
         start = threading.Barrier(len(databases))
         results: list[list[str]] = [[] for _ in databases]
 
@@ -157,14 +150,7 @@ def test_unscheduled_article_is_not_published(
     article = create_article(client, editor, publish=False)
     schedule(client, editor, article["id"], datetime.now(UTC) + timedelta(minutes=5))
     assert act(client, editor, article["id"], "unschedule").status_code == 200
-    with database.session(write=True) as session:
-        session.execute(
-            update(Article)
-            .where(Article.public_id == article["id"])
-            .values(scheduled_at=datetime.now(UTC) - timedelta(seconds=1))
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
+    make_due(database, article["id"])
     assert scheduler.publish_due(database) == []
     assert_problem(client.get(f"/v1/articles/{article['id']}"), 404)
 
@@ -177,14 +163,7 @@ def test_one_bad_article_does_not_hold_up_the_rest(
     ids = [create_article(client, editor, publish=False)["id"] for _ in range(3)]
     for article_id in ids:
         schedule(client, editor, article_id, datetime.now(UTC) + timedelta(hours=1))
-    with database.session(write=True) as session:
-        session.execute(
-            update(Article)
-            .where(Article.public_id.in_(ids))
-            .values(scheduled_at=datetime.now(UTC) - timedelta(seconds=1))
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
+    make_due(database, *ids)
     real = article_service.publish_due
 
     def flaky(session: Any, *, article: Article) -> bool:

@@ -20,11 +20,19 @@ from sqlalchemy import select, update
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
-from app.models import Article, WebSubPing
+from app.models import WebSubPing
 from app.services import scheduler
 from app.services import websub as websub_service
 from tests.assertions import Key
-from tests.factories import act, create_article, create_author, create_section, create_tag, trash
+from tests.factories import (
+    act,
+    create_article,
+    create_author,
+    create_section,
+    create_tag,
+    make_due,
+    trash,
+)
 
 
 class Hub:
@@ -258,11 +266,7 @@ def test_scheduled_publication_pings(
     at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert act(api, editor, made["id"], "schedule", json={"at": at}).status_code == 200
     assert deliver(database) == (0, 0)  # scheduled is not public yet
-    with database.session(write=True) as session:
-        session.execute(
-            update(Article).values(scheduled_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
-        session.commit()
+    make_due(database, made["id"])
     published = scheduler.publish_due(database, hubs=[hub.url], base_url="http://testserver")
     assert published == [made["id"]]
     deliver(database)
