@@ -151,6 +151,36 @@ class TestSameBytes:
         clear(database)
         same(client.get("/v1/articles"), after)
 
+    def test_section_front_joins_ready_cards(
+        self, client: TestClient, database: Database, editor: Key, story: dict[str, Any]
+    ) -> None:
+        pinned = create_article(client, editor, headline="خبر مثبت", section="local")
+        withdrawn = create_article(client, editor, headline="خبر سيسحب", section="local")
+        newest = create_article(client, editor, headline="أحدث خبر", section="local")
+        pins = {"pinned": [withdrawn["id"], pinned["id"]]}
+        assert client.patch("/v1/sections/local", json=pins, headers=editor).status_code == 200
+        assert act(client, editor, withdrawn["id"], "unpublish").status_code == 200
+        clear(database)
+        built = client.get("/v1/sections/local")
+        assert rows(database)[1] == 3  # the cards on it, kept
+        served = client.get("/v1/sections/local")
+        same(built, served)
+        front = served.json()["front"]
+        listed = client.get("/v1/articles?section=local").json()["items"]
+        assert front["pinned"] == [c for c in listed if c["id"] == pinned["id"]]
+        assert front["latest"] == [c for c in listed if c["id"] != pinned["id"]]
+        assert [c["id"] for c in front["latest"]] == [newest["id"], story["id"]]
+        # The site's language is the same front; a key holder gets the same body, private.
+        same(client.get("/v1/sections/local?lang=ar"), served)
+        keyed = client.get("/v1/sections/local", headers=editor)
+        assert keyed.content == served.content
+        assert keyed.headers["cache-control"] == "private, no-store"
+        # In another language, cards built for it (an Arabic article's section keeps its
+        # Arabic name).
+        english = client.get("/v1/sections/local?lang=en").json()
+        assert english["name"] == "Local"
+        assert english["front"] == front
+
     def test_sparse_fields_and_keys_are_not_ready_made(
         self, client: TestClient, database: Database, editor: Key, story: dict[str, Any]
     ) -> None:

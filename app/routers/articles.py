@@ -212,6 +212,27 @@ def _public_article(
     return response
 
 
+def public_cards(
+    session: Session, db: Database, settings: Settings, ids: list[int]
+) -> tuple[dict[int, bytes], BackgroundTask | None]:
+    """The public cards of these articles (the caller read them as public) as JSON, by id:
+    ready-made, those missing built as before, with the task that keeps them once the response
+    is sent (None when nothing was missing). An article unpublished since its id was read is
+    left out (and nothing is kept)."""
+    cards = ready.cards(session, settings, ids)
+    missing = [i for i in ids if i not in cards]
+    if not missing:
+        return cards, None
+    seen = event_service.current_number(session)  # before reading what the cards show
+    view = presenter(settings)
+    rows = []
+    for card in article_service.cards_by_ids(session, missing, public=True):
+        body = view.card(card).model_dump_json().encode("utf-8")
+        cards[card.article.id] = body
+        rows.append(ready.card_row(settings, article_id=card.article.id, body=body))
+    return cards, BackgroundTask(ready.keep, db, seen, cards=rows)
+
+
 def _public_list(
     request: Request,
     session: Session,
@@ -220,22 +241,10 @@ def _public_list(
     ids: list[int],
     next_cursor: str | None,
 ) -> Response:
-    """A public list page from ready-made cards, those missing built as before and kept once
-    the response is sent."""
-    cards = ready.cards(session, settings, ids)
-    missing = [i for i in ids if i not in cards]
-    if not missing:
-        return list_response(request, settings, ids, cards, next_cursor)
-    seen = event_service.current_number(session)  # before reading what the cards show
-    view = presenter(settings)
-    rows = []
-    # public=True: one unpublished since the list was read is left out (and not kept).
-    for card in article_service.cards_by_ids(session, missing, public=True):
-        body = view.card(card).model_dump_json().encode("utf-8")
-        cards[card.article.id] = body
-        rows.append(ready.card_row(settings, article_id=card.article.id, body=body))
+    """A public list page from ready-made cards (``public_cards``)."""
+    cards, keep = public_cards(session, db, settings, ids)
     response = list_response(request, settings, ids, cards, next_cursor)
-    response.background = BackgroundTask(ready.keep, db, seen, cards=rows)
+    response.background = keep
     return response
 
 

@@ -59,6 +59,7 @@ from app.models import (
     ReadyArticle,
     ReadyCard,
     Section,
+    SectionPin,
     Tag,
 )
 from app.models.base import JSONValue, UTCDateTime, utcnow
@@ -673,22 +674,27 @@ def _media_of(session: Session, article: Article, authors: list[Byline]) -> dict
     return {m.id: m for m in session.scalars(query)}
 
 
-def section_front(
+def section_front_ids(
     session: Session, *, section: Section, latest: int
-) -> tuple[list[Card], list[Card]]:
-    """A section's front as readers see it: its pinned articles in order, then the ``latest``
-    newest of the section and its sub-sections that are not pinned. Drafts never appear, not
-    even for a key holder."""
-    pinned_ids = section_service.pinned_article_ids(session, section_id=section.id)
-    pinned = cards_by_ids(session, pinned_ids, public=True)
-    newest, _ = list_articles(
+) -> tuple[list[int], list[int]]:
+    """A section's front as readers see it, as internal ids: its pinned articles in order, then
+    the ``latest`` newest of the section and its sub-sections that are not pinned. Drafts never
+    appear, not even for a key holder."""
+    pins = select(SectionPin.article_id).where(SectionPin.section_id == section.id)
+    pinned_ids = list(session.scalars(pins.order_by(SectionPin.position)))
+    if pinned_ids:
+        # By primary key: joined to the pins, the planner may walk every published article.
+        public = select(Article.id).where(Article.id.in_(pinned_ids), published())
+        visible = set(session.scalars(public))
+        pinned_ids = [i for i in pinned_ids if i in visible]
+    newest, _ = list_ids(
         session,
         filters=ArticleFilters(section=section.slug),
         cursor=None,
-        limit=latest + len(pinned),
+        limit=latest + len(pinned_ids),
     )
-    shown = {card.article.id for card in pinned}
-    return pinned, [card for card in newest if card.article.id not in shown][:latest]
+    shown = set(pinned_ids)
+    return pinned_ids, [i for i in newest if i not in shown][:latest]
 
 
 @dataclass

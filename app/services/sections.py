@@ -42,15 +42,6 @@ def subtree_ids_by_slug(session: Session, *, slug: str) -> list[int] | None:
     return subtree_ids(sections, root.id) if root is not None else None
 
 
-def pinned_article_ids(session: Session, *, section_id: int) -> list[int]:
-    rows = session.scalars(
-        select(SectionPin.article_id)
-        .where(SectionPin.section_id == section_id)
-        .order_by(SectionPin.position)
-    )
-    return list(rows)
-
-
 def create_section(session: Session, *, data: dict[str, Any]) -> Section:
     slug = checked_slug(data["slug"])
     if session.scalar(select(exists().where(Section.slug == slug))):
