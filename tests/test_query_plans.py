@@ -9,8 +9,8 @@ statements it runs are captured as sent, and each one that reads ``article`` is 
   index scan of it without an index condition (a walk of the whole index);
 - an ordered read (``ORDER BY article.…``: the lists, feeds, news sitemap, sync copy; the
   sitemap index's numbering) takes its order from an index: no ``TEMP B-TREE FOR ORDER BY``
-  (SQLite), no Sort of about every published article (PostgreSQL; sorting the articles of
-  one tag is fine);
+  beside an index range of ``article`` (SQLite), no Sort of about every published article
+  (PostgreSQL); sorting the articles of one tag, or pages merged, is fine;
 - articles picked by key (``article.id IN (…)``, ``article.public_id IN (…)``) are sought by
   that key, not found by walking every published article and checking each.
 
@@ -292,10 +292,22 @@ def _lookups(statement: str) -> list[str]:
     return [column for column in ("id", "public_id") if f"article.{column} IN (" in statement]
 
 
-def sqlite_problems(statement: str, details: list[str]) -> list[str]:
+_ARTICLE_RANGE = re.compile(r"SCAN article\b|SEARCH article USING (COVERING )?INDEX")
+
+
+def sqlite_problems(statement: str, plan: list[tuple[int, str]]) -> list[str]:
+    """``plan``: each step's parent and detail."""
+    details = [d for _, d in plan]
     problems = [f"full scan: {d}" for d in details if re.match(r"SCAN article\b", d)]
     if _ORDERED.search(statement):
-        problems += [f"sorts: {d}" for d in details if "TEMP B-TREE FOR" in d and "ORDER BY" in d]
+        # A sort of the rows a step reads from an index range of article, beside it (a sort of
+        # a subquery's page, or of articles found by primary key, is bounded).
+        ranges = {parent for parent, d in plan if _ARTICLE_RANGE.match(d)}
+        problems += [
+            f"sorts: {d}"
+            for parent, d in plan
+            if "TEMP B-TREE FOR" in d and "ORDER BY" in d and parent in ranges
+        ]
     reads = [d for d in details if re.match(r"(SEARCH|SCAN) article\b", d)]
     for column in _lookups(statement):
         keys = ("rowid", "id") if column == "id" else (column,)
@@ -339,8 +351,8 @@ def explain(database: Database, statement: str, parameters: Any) -> tuple[str, l
     with database.engine.connect() as conn:
         if database.is_sqlite:
             rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-            details = [row[3] for row in rows]
-            return "\n".join(details), sqlite_problems(statement, details)
+            plan = [(row[1], row[3]) for row in rows]
+            return "\n".join(d for _, d in plan), sqlite_problems(statement, plan)
         (document,) = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters).one()
         plan = document[0]["Plan"]
         return json.dumps(plan, indent=1), postgres_problems(statement, plan)

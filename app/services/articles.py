@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
@@ -31,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, aliased, defer
 from sqlalchemy.sql.elements import BindParameter
 
 from app.config import Settings
@@ -166,6 +167,10 @@ class Full(Card):
 _NOW = bindparam("now", type_=UTCDateTime())
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _ARTICLE_ID = bindparam("article_id", type_=Integer())
+_N = bindparam("n", type_=Integer())  # rows of a page: its length and one
+_AFTER_WHEN = bindparam("after_when", type_=UTCDateTime())  # the key a page starts after
+_AFTER_ID = bindparam("after_id", type_=Integer())
+_SECTIONS: BindParameter[Any] = bindparam("sections", expanding=True, type_=Integer())
 _WITHOUT_BODY = (
     defer(Article.body, raiseload=True),
     defer(Article.body_html, raiseload=True),
@@ -358,12 +363,106 @@ def list_ids(
     order_column = Article.published_at if by_published else Article.created_at
     order = "published" if by_published else "created"
     after, now = _after(cursor, order)
-    query = filter_articles(session, select(Article.id, order_column), filters, now=now)
+    sections = None
+    if filters.section is not None:
+        sections = section_service.subtree_ids_by_slug(session, slug=filters.section)
+        if sections is None:
+            raise NotFound(f"No section has the slug «{filters.section}».")
+    params: dict[str, Any] = {}
+    if sections is None or len(sections) > MAX_SECTION_ARMS:
+        query = filter_articles(session, select(Article.id, order_column), filters, now=now)
+        query = _page_of(query, order_column, after, limit + 1)
+    elif filters == ArticleFilters(section=filters.section):  # a public section's page
+        query = _public_section_page(len(sections), after is not None)
+        params = {f"section_{n}": section for n, section in enumerate(sections)}
+        params |= {"sections": sections, "now": now, "n": limit + 1}
+        if after is not None:
+            params |= {"after_when": after[0], "after_id": after[1]}
+    else:
+        rest = filter_articles(
+            session, select(Article.id, order_column), replace(filters, section=None), now=now
+        )
+        query = _section_page(rest, sections, order_column, after, limit + 1)
+    keys = session.execute(query, params).all()
+    return [row[0] for row in keys[:limit]], _next_cursor(keys, limit, order)
+
+
+# Sections in a subtree up to which a section's page is merged from a page per section.
+MAX_SECTION_ARMS = 64
+
+
+def _page_of(query: Q, order_column: Any, after: tuple[Any, Any] | None, n: Any) -> Q:
+    """``query`` (of id and order value) from after the cursor's key, newest first: ``n`` rows
+    (a page and one more)."""
     if after is not None:
         query = query.where(tuple_(order_column, Article.id) < tuple_(*after))
-    query = query.order_by(order_column.desc(), Article.id.desc()).limit(limit + 1)
-    keys = session.execute(query).all()
-    return [row[0] for row in keys[:limit]], _next_cursor(keys, limit, order)
+    return query.order_by(order_column.desc(), Article.id.desc()).limit(n)
+
+
+def _section_page(
+    rest: Select[int, Any],
+    sections: Sequence[Any],
+    order_column: Any,
+    after: tuple[Any, Any] | None,
+    n: Any,
+) -> Select[int, Any]:
+    """The page of the articles in these sections (a section and its sub-sections; ids or
+    bound parameters) that pass ``rest``'s other filters, in one statement: the page of each
+    section's own articles (an index range each, on primary section, status and date) and the
+    page of those filed there as an extra section, merged.
+
+    With "primary section in the subtree or an extra section in it" as a filter on the list's
+    range instead, the planner walks the newest articles of every section, checking each, until
+    the page is full: 4-8 ms for a section with a 38th of 100,000 articles, longer the rarer the
+    section. This is 25 µs."""
+    arms = [
+        _page_of(rest.where(Article.primary_section_id == s), order_column, after, n)
+        for s in sections
+    ]
+    # Those filed there as an extra section, found from the section's side: their order value
+    # by primary key, with the other filters (joined instead, the planner may walk every
+    # published article to find the few).
+    every: Any = _SECTIONS if isinstance(sections[0], BindParameter) else sections
+    first = aliased(ArticleSection)
+    filed = (
+        select(ArticleSection.article_id)
+        .where(
+            ArticleSection.section_id.in_(every),
+            ~exists().where(  # one row for an article filed in two of them
+                first.article_id == ArticleSection.article_id,
+                first.section_id.in_(every),
+                first.section_id < ArticleSection.section_id,
+            ),
+        )
+        .subquery()
+    )
+    elsewhere = or_(Article.primary_section_id.is_(None), Article.primary_section_id.not_in(every))
+    key = (
+        rest.with_only_columns(order_column)
+        .where(Article.id == filed.c.article_id, elsewhere)
+        .scalar_subquery()
+    )
+    extra = select(filed.c.article_id, key.label("key")).where(key.is_not(None))
+    if after is not None:
+        extra = extra.where(tuple_(key, filed.c.article_id) < tuple_(*after))
+    arms.append(extra.order_by(key.desc(), filed.c.article_id.desc()).limit(n))
+    merged = union_all(*(select(*arm.subquery().c) for arm in arms)).subquery()
+    key_id, key_order = merged.c
+    return select(key_id, key_order).order_by(key_order.desc(), key_id.desc()).limit(n)
+
+
+@cache
+def _public_section_page(sections: int, after: bool) -> Select[int, Any]:
+    """``_section_page`` of the public list with no other filter, built once per number of
+    sections: parameters ``section_0``…, ``sections``, ``now``, ``n`` and, after a cursor,
+    ``after_when`` and ``after_id``. (Building the statement costs more than running it.)"""
+    return _section_page(
+        select(Article.id, Article.published_at).where(published(_NOW)),
+        [bindparam(f"section_{i}", type_=Integer()) for i in range(sections)],
+        Article.published_at,
+        (_AFTER_WHEN, _AFTER_ID) if after else None,
+        _N,
+    )
 
 
 def _after(cursor: str | None, order: str) -> tuple[tuple[datetime, int] | None, datetime]:
@@ -396,11 +495,10 @@ _READY_LIST = (
     )
     .where(published(_NOW))
     .order_by(Article.published_at.desc(), Article.id.desc())
-    .limit(bindparam("n", type_=Integer()))
+    .limit(_N)
 )
 _READY_LIST_AFTER = _READY_LIST.where(
-    tuple_(Article.published_at, Article.id)
-    < tuple_(bindparam("after_when", type_=UTCDateTime()), bindparam("after_id", type_=Integer()))
+    tuple_(Article.published_at, Article.id) < tuple_(_AFTER_WHEN, _AFTER_ID)
 )
 
 

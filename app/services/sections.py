@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session
@@ -21,7 +22,12 @@ def get_section(session: Session, *, slug: str) -> Section | None:
     return session.scalar(select(Section).where(Section.slug == normalise_slug(slug)))
 
 
-def subtree_ids(sections: list[Section], root_id: int) -> list[int]:
+class _Node(Protocol):
+    id: int
+    parent_id: int | None
+
+
+def subtree_ids(sections: Sequence[_Node], root_id: int) -> list[int]:
     """The id of ``root_id`` and of every section below it."""
     children: dict[int | None, list[int]] = {}
     for section in sections:
@@ -36,7 +42,7 @@ def subtree_ids(sections: list[Section], root_id: int) -> list[int]:
 
 def subtree_ids_by_slug(session: Session, *, slug: str) -> list[int] | None:
     """The section with this slug and every section below it, in one query; None if unknown."""
-    sections = all_sections(session)
+    sections = session.execute(select(Section.id, Section.slug, Section.parent_id)).all()
     wanted = normalise_slug(slug)
     root = next((s for s in sections if s.slug == wanted), None)
     return subtree_ids(sections, root.id) if root is not None else None

@@ -227,6 +227,62 @@ class TestListArticles:
         assert ids(client.get("/v1/articles", params={"section": "local"})) == [both["id"]]
         assert ids(client.get("/v1/articles", params={"section": "news"})) == [both["id"]]
 
+    def test_section_pages_list_each_article_once(self, client: TestClient, editor: Key) -> None:
+        """A section's list merges a page per sub-section and one of the articles filed there
+        as an extra section: walked page by page, every article comes once, newest first,
+        whatever the mix; the same with another filter, and for a newsroom key."""
+        create_section(client, editor, slug="news", names={"ar": "أخبار"})
+        create_section(client, editor, slug="local", parent="news")
+        create_section(client, editor, slug="cities", names={"ar": "مدن"}, parent="local")
+        create_section(client, editor, slug="sport", names={"ar": "رياضة"})
+        tag = create_tag(client, editor)["slug"]
+        filings: list[dict[str, Any]] = [
+            {"section": "news"},
+            {"section": "cities"},
+            {"section": "sport", "sections": ["local"]},
+            {"section": "sport", "sections": ["local", "cities"]},  # twice in the subtree
+            {"section": "local", "sections": ["cities"]},  # primary and extra in it
+            {"section": "sport"},
+            {"sections": ["news"]},  # no primary section
+        ]
+        made, filed_in = [], []
+        for n in range(14):
+            filing = filings[n % len(filings)]
+            tags = [tag] if n % 2 else []
+            made.append(create_article(client, editor, headline=f"خبر {n}", tags=tags, **filing))
+            filed_in.append({filing.get("section"), *filing.get("sections", [])})
+
+        def expected(subtree: set[str], *, tagged: bool = False) -> list[str]:
+            """The articles filed in these sections (primary or extra), newest first."""
+            return [
+                made[n]["id"]
+                for n in reversed(range(len(made)))
+                if filed_in[n] & subtree and (made[n]["tags"] or not tagged)
+            ]
+
+        def walk(params: dict[str, Any], headers: Key | None = None) -> list[str]:
+            seen: list[str] = []
+            cursor = None
+            while True:
+                page = client.get(
+                    "/v1/articles",
+                    params={**params, "limit": 3, **({"cursor": cursor} if cursor else {})},
+                    headers=headers,
+                )
+                assert page.status_code == 200, page.text
+                seen += ids(page)
+                cursor = page.json()["next_cursor"]
+                if cursor is None:
+                    return seen
+
+        news = expected({"news", "local", "cities"})
+        assert walk({"section": "news"}) == news
+        assert walk({"section": "news"}, editor) == news
+        assert walk({"section": "local"}) == expected({"local", "cities"})
+        assert walk({"section": "sport"}) == expected({"sport"})
+        tagged = expected({"news", "local", "cities"}, tagged=True)
+        assert walk({"section": "news", "tag": tag}) == tagged
+
     def test_tag_filter(self, client: TestClient, editor: Key) -> None:
         tag = create_tag(client, editor)
         other = create_tag(client, editor, name="الطاقة المتجددة")
