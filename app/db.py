@@ -102,7 +102,8 @@ class Database:
 
     @property
     def lookups(self) -> Engine:
-        """Connections for single-statement reads on raw DBAPI connections (app.lane). On
+        """Connections for single-statement reads on raw DBAPI connections (the routes'
+        lookups of ready-made pages; app.lane has asynchronous ones of its own). On
         PostgreSQL a pool of its own, in autocommit and without the ping on checkout: a
         lookup is then one round trip, not three (ping, the SELECT in a transaction, the
         rollback when it goes back). A connection that fails is invalidated by its user."""

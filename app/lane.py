@@ -17,19 +17,19 @@ It answers with the very responses the routes make (``articles.page_response`` a
 anything else (a miss, a query it does not take, a bad cursor, HEAD) goes on to the app, which
 answers as before, and builds and keeps what was missing.
 
-The lookups run on the event loop for SQLite, a local file read in tens of microseconds (a
-hop to a worker thread costs more); on PostgreSQL, a network round trip, in a worker thread.
+The lookups run on the event loop: for SQLite in this thread, a local file read in tens of
+microseconds (a hop to a worker thread costs more); for PostgreSQL on asynchronous connections
+of their own (``ready.AsyncLookups``), so a request waiting for its round trip holds neither
+the loop nor a worker thread.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import parse_qsl
 
-from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -59,6 +59,7 @@ class ReadyLane:
         self.app = app
         self.db = db
         self.settings = settings
+        self._lookups: ready.AsyncLookups | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = None
@@ -86,25 +87,32 @@ class ReadyLane:
             slug = path[len(BY_SLUG) :]
             if not slug or "/" in slug or len(slug) > SLUG_MAX * 4:  # as the route allows
                 return None
-            return await self._run(self._by_slug, scope, slug)
+            return await self._by_slug(scope, slug)
         found = ARTICLE.fullmatch(path)
         if found is None:
             return None
-        return await self._run(self._article, scope, found.group(1))
+        return await self._article(scope, found.group(1))
 
-    async def _run(self, read: Callable[..., T], *args: object) -> T:
+    async def _look(self, lookup: ready.Lookup[T]) -> T:
         if self.db.is_sqlite:
-            return read(*args)
-        return await to_thread.run_sync(read, *args)
+            return ready.run(self.db, lookup)
+        if self._lookups is None:
+            self._lookups = ready.AsyncLookups(self.db)
+        return await self._lookups.run(lookup)
 
-    def _article(self, scope: Scope, public_id: str) -> Response | None:
-        page = ready.page(self.db, self.settings, public_id)
+    async def close(self) -> None:
+        """Close the connections of the PostgreSQL lookups (at shutdown)."""
+        if self._lookups is not None:
+            await self._lookups.close()
+
+    async def _article(self, scope: Scope, public_id: str) -> Response | None:
+        page = await self._look(ready.find_page(self.settings, public_id))
         if page is None:
             return None
         return page_response(Request(scope), self.settings, page)
 
-    def _by_slug(self, scope: Scope, slug: str) -> Response | None:
-        page = article_service.ready_by_slug(self.db, self.settings, slug)
+    async def _by_slug(self, scope: Scope, slug: str) -> Response | None:
+        page = await self._look(article_service.find_ready_by_slug(self.settings, slug))
         if page is None:
             return None
         return page_response(Request(scope), self.settings, page)
@@ -122,11 +130,9 @@ class ReadyLane:
                 cursor = value
             else:
                 return None
-        return await self._run(self._page_of_list, scope, limit, cursor)
-
-    def _page_of_list(self, scope: Scope, limit: int, cursor: str | None) -> Response | None:
         try:
-            found = article_service.ready_list(self.db, self.settings, cursor=cursor, limit=limit)
+            lookup = article_service.find_ready_list(self.settings, cursor=cursor, limit=limit)
+            found = await self._look(lookup)
         except KhabarError:
             return None  # a bad cursor: the app answers the problem
         if found is None:

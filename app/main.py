@@ -182,6 +182,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         yield
         stop.set()
         await asyncio.gather(*running)
+        await lane.close()
         if database is None:
             app.state.db.dispose()
 
@@ -199,7 +200,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_error_handlers(app)
     app.add_middleware(HeadAsGet)
     cache_sync: CacheSync | None = None
-    app.front = ReadyLane(app.behind, db=app.state.db, settings=settings)
+    app.front = lane = ReadyLane(app.behind, db=app.state.db, settings=settings)
     if settings.cache_max_mb > 0:
         store = EdgeStore(max_bytes=int(settings.cache_max_mb * 2**20), ttl=settings.cache_s_maxage)
         cache_sync = CacheSync(

@@ -378,8 +378,9 @@ class TestPublicReadPlans:
 
 
 class TestReadyLanePlans:
-    """app.lane's reads run on a raw connection (app.services.ready.run_raw), which the capture
-    above does not see: their statements are explained as they are sent. Beyond the rules,
+    """app.lane's reads run on connections of their own (app.services.ready: run_raw, and
+    AsyncLookups on PostgreSQL), which the capture above does not see: their statements are
+    explained as they are sent. Beyond the rules,
     each must seek the key it is given (a slug, an id), not range over published articles."""
 
     @pytest.mark.parametrize("name", ["list", "list-cursor", "slug-ids", "slug-page"])

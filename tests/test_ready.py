@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from app.config import Settings
 from app.db import Database
@@ -373,6 +373,35 @@ class TestLane:
         with pytest.raises(AssertionError, match="the route ran"):
             client.get(f"/v1/articles/{story['id']}", headers={"Cookie": "session=1"})
         assert client.get("/v1/articles", headers=editor).status_code == 200
+
+    def test_a_lost_connection_is_not_used_again(
+        self,
+        client: TestClient,
+        database: Database,
+        story: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """On PostgreSQL the lane looks up on connections of its own: when the server ends
+        them, the next read is answered by the app, and the one after by the lane again, on a
+        new connection."""
+        if database.is_sqlite:
+            pytest.skip("on SQLite the lane uses the app's pool")
+        path = f"/v1/articles/{story['id']}"
+        built = client.get(path)  # built, kept
+        same(client.get(path), built)  # from the lane
+        ended = text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = :name AND datname = current_database()"
+        )
+        with database.engine.begin() as conn:
+            assert conn.execute(ended, {"name": ready.LOOKUPS_NAME}).scalar_one() >= 1
+        same(client.get(path), built)  # the lane failed (and logged it): the app answered
+
+        def no_route(*_args: object, **_kwargs: object) -> None:
+            raise AssertionError("the route ran")
+
+        monkeypatch.setattr("app.routers.articles._public_article", no_route)
+        same(client.get(path), built)
 
     @pytest.mark.parametrize(
         ("query", "status"),

@@ -36,7 +36,6 @@ from sqlalchemy.orm import Session, aliased, defer
 from sqlalchemy.sql.elements import BindParameter
 
 from app.config import Settings
-from app.db import Database
 from app.errors import (
     Conflict,
     Forbidden,
@@ -502,19 +501,19 @@ _READY_LIST_AFTER = _READY_LIST.where(
 )
 
 
-def ready_list(
-    db: Database, settings: Settings, *, cursor: str | None, limit: int
-) -> tuple[list[int], dict[int, bytes], str | None] | None:
+def find_ready_list(
+    settings: Settings, *, cursor: str | None, limit: int
+) -> ready.Lookup[tuple[list[int], dict[int, bytes], str | None] | None]:
     """``list_ids`` of the public list without filters, with the ready-made card of each
-    article, in one statement on a raw connection (``ready.run_raw``): None when a card is
-    missing (the route builds it). Raises BadRequest for a bad cursor, as ``list_ids``."""
+    article, in one statement: None when a card is missing (the route builds it). Raises
+    BadRequest for a bad cursor, as ``list_ids``."""
     after, now = _after(cursor, "published")
     params: dict[str, Any] = {"format": ready.format_of(settings), "n": limit + 1, "now": now}
     statement = _READY_LIST
     if after is not None:
         params |= {"after_when": after[0], "after_id": after[1]}
         statement = _READY_LIST_AFTER
-    rows = ready.run_raw(db, statement, params)
+    rows = yield statement, params
     page = rows[:limit]
     if any(card is None for _, _, card in page):
         return None
@@ -542,19 +541,17 @@ _READY_IF_PUBLISHED = (
 )
 
 
-def ready_by_slug(db: Database, settings: Settings, slug: str) -> ready.Page | None:
+def find_ready_by_slug(settings: Settings, slug: str) -> ready.Lookup[ready.Page | None]:
     """The ready-made page that ``GET /v1/articles/slug/{slug}`` (without ``lang``) answers
-    with, on a raw connection (``ready.run_raw``); None when the answer is
-    anything else (a redirect, a 404, a page not ready-made) or the choice is not plain (two
-    languages share the slug, neither the site's): the route decides those."""
+    with; None when the answer is anything else (a redirect, a 404, a page not ready-made) or
+    the choice is not plain (two languages share the slug, neither the site's): the route
+    decides those."""
     if normalise_slug(slug) != slug:
         return None  # it redirects to the normal form, or finds nothing
     params = {"format": ready.format_of(settings), "now": utcnow()}
-    rows = [
-        row
-        for (article_id,) in ready.run_raw(db, _IDS_BY_SLUG, {"slug": slug})
-        for row in ready.run_raw(db, _READY_IF_PUBLISHED, {**params, "id": article_id})
-    ]
+    rows = []
+    for (article_id,) in (yield _IDS_BY_SLUG, {"slug": slug}):
+        rows += yield _READY_IF_PUBLISHED, {**params, "id": article_id}
     default = [row for row in rows if row[0] == settings.default_language]
     chosen = default or rows
     if len(chosen) != 1 or chosen[0][1] is None:

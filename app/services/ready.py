@@ -27,19 +27,20 @@ The rules that keep these rows exactly what the slow path would build:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib.util
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Integer, Select, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -50,8 +51,12 @@ from app.models.base import UTCDateTime, utcnow
 from app.models.events import COUNTER
 from app.services.site import site as site_of
 
+if TYPE_CHECKING:
+    import psycopg
+
 log = logging.getLogger(__name__)
 AnySelect = Select[*tuple[Any, ...]]
+T = TypeVar("T")
 
 # The code that shapes an article's public JSON: a change to any of them changes the format.
 FORMAT_MODULES = (
@@ -184,6 +189,10 @@ def run_raw(db: Database, statement: AnySelect, params: dict[str, Any]) -> list[
         raise
     finally:
         connection.close()  # back to the pool (rolled back, a no-op in autocommit)
+    return _converted(prepared, rows)
+
+
+def _converted(prepared: Prepared, rows: Sequence[Any]) -> list[tuple[Any, ...]]:
     if not any(prepared.results):
         return [tuple(row) for row in rows]
     return [
@@ -195,12 +204,83 @@ def run_raw(db: Database, statement: AnySelect, params: dict[str, Any]) -> list[
     ]
 
 
-def page(db: Database, settings: Settings, public_id: str) -> Page | None:
-    """The article's ready-made page, if it is published and has one (see ``run_raw``)."""
-    rows = run_raw(
-        db, _PAGE, {"public_id": public_id, "format": format_of(settings), "now": utcnow()}
-    )
+# A read of a few prebuilt statements, written once for both ways of running it (``run``, in
+# this thread; ``AsyncLookups.run``, on the event loop): a generator that yields each statement
+# with its parameters, is sent its rows, and returns the answer.
+Lookup = Generator[tuple[AnySelect, dict[str, Any]], list[tuple[Any, ...]], T]
+
+
+def run(db: Database, lookup: Lookup[T]) -> T:
+    """Run a lookup's statements with ``run_raw``."""
+    try:
+        step = next(lookup)
+        while True:
+            step = lookup.send(run_raw(db, *step))
+    except StopIteration as done:
+        return done.value
+
+
+LOOKUPS_NAME = "khabar lookups"  # their application_name, as pg_stat_activity shows it
+
+
+class AsyncLookups:
+    """Connections of their own for lookups on PostgreSQL, used on the event loop: a lookup
+    waits for its round trip without a worker thread, and many wait at once. At most ``size``
+    are open; the last one back is the next one out; autocommit, so a lookup is one round trip.
+    A connection that fails or is cancelled during a lookup is closed, never reused."""
+
+    def __init__(self, db: Database, *, size: int = 10) -> None:
+        url = make_url(db.url).set(drivername="postgresql")
+        self._conninfo = url.render_as_string(hide_password=False)
+        self._dialect = db.engine.dialect
+        self._slots = asyncio.Semaphore(size)
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
+
+    async def rows(self, statement: AnySelect, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        import psycopg  # only PostgreSQL deployments need it
+
+        prepared = prepare(statement, self._dialect)
+        args = prepared.arguments(params)
+        async with self._slots:
+            if self._idle:
+                connection = self._idle.pop()
+            else:
+                connection = await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, application_name=LOOKUPS_NAME
+                )
+            try:
+                async with connection.cursor() as cursor:
+                    await cursor.execute(prepared.sql, args)
+                    rows = await cursor.fetchall()
+            except BaseException:
+                await connection.close()
+                raise
+            self._idle.append(connection)
+        return _converted(prepared, rows)
+
+    async def run(self, lookup: Lookup[T]) -> T:
+        try:
+            step = next(lookup)
+            while True:
+                step = lookup.send(await self.rows(*step))
+        except StopIteration as done:
+            return done.value
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close()
+
+
+def find_page(settings: Settings, public_id: str) -> Lookup[Page | None]:
+    """The article's ready-made page, if it is published and has one."""
+    rows = yield _PAGE, {"public_id": public_id, "format": format_of(settings), "now": utcnow()}
     return Page(*rows[0]) if rows else None
+
+
+def page(db: Database, settings: Settings, public_id: str) -> Page | None:
+    """``find_page``, run in this thread."""
+    return run(db, find_page(settings, public_id))
 
 
 def cards(session: Session, settings: Settings, ids: list[int]) -> dict[int, bytes]:
