@@ -2,11 +2,13 @@
 
 The load scenarios ``feed`` and ``feed-304`` (see ``bench.scenarios``) measure the whole request.
 This times what the handler does besides HTTP, in the harness, on the server's CPU while the
-servers are idle: in a read session of its own, ``feeds.build`` (the ids, the rows, their links
-and media, one ``ArticleRead`` per item) then ``feeds.render`` (lxml), N times. Then, in the same
-way, ``feeds.latest`` alone (the queries and the ORM) and ``feeds.render`` alone on the built feed
-(the XML), so that the total can be split: queries, presenting (the rest), XML. The first build
-is untimed, and its bytes must equal what the running Khabar sent for the same URL.
+servers are idle: in a read session of its own, ``feeds.build`` (the ids) and
+``feeds.items_of`` (the rows, their links and media, one ``ArticleRead`` per item: the build
+without ready-made pages, which the server reads instead once it has them) then
+``feeds.render`` (lxml), N times. Then, in the same way, the queries alone (``feeds.build`` and
+``full_by_ids``: the queries and the ORM) and ``feeds.render`` alone on the built feed (the
+XML), so that the total can be split: queries, presenting (the rest), XML. The first build is
+untimed, and its bytes must equal what the running Khabar sent for the same URL.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from rich.console import Console
 from app.config import Settings
 from app.db import Database
 from app.routers.present import presenter
+from app.services import articles as article_service
 from app.services import feeds as feed_service
-from app.services.articles import ArticleFilters
 from app.services.feeds import Feed, FeedQuery
 from bench.scenarios import FEED
 from bench.servers import HOST, Server, get
@@ -54,13 +56,14 @@ def generation(
 
     def build() -> Feed:
         with database.session() as session:
-            return feed_service.build(
-                session, settings, kind="rss", query=FeedQuery(), present=view.article
-            )
+            feed = feed_service.build(session, settings, kind="rss", query=FeedQuery())
+            feed.items = feed_service.items_of(session, feed.ids, view.article)
+            return feed
 
     def latest() -> None:
         with database.session() as session:
-            feed_service.latest(session, filters=ArticleFilters(), limit=settings.feed_items)
+            feed = feed_service.build(session, settings, kind="rss", query=FeedQuery())
+            article_service.full_by_ids(session, feed.ids)
 
     console.print(f"  feed build → in-process: {builds} builds of {FEED} …", end="")
     previous = os.sched_getaffinity(0)

@@ -237,9 +237,10 @@ def feed_build_table(built: dict[str, Any]) -> Table:
         f"{'full content' if built['full_content'] else 'summaries'}, "
         f"{built['bytes'] / 1024:.0f} KiB, {built['builds']} builds",
         title_justify="left",
-        caption="feeds.build + feeds.render in a read session of its own, on the server's CPU "
-        "while the servers are idle; then feeds.latest alone (queries and ORM rows) and "
-        "feeds.render alone (lxml). Presenting (ArticleRead) is the rest.",
+        caption="feeds.build + feeds.items_of (pages built anew, as without ready-made ones) + "
+        "feeds.render in a read session of its own, on the server's CPU while the servers are "
+        "idle; then the queries alone (ids, ORM rows) and feeds.render alone (lxml). "
+        "Presenting (ArticleRead) is the rest.",
         caption_justify="left",
     )
     out.add_column("")
@@ -248,7 +249,7 @@ def feed_build_table(built: dict[str, Any]) -> Table:
     for label, key in (
         ("build + render (wall)", "build_ms"),
         ("  its CPU", "cpu_ms"),
-        ("  queries (feeds.latest)", "queries_ms"),
+        ("  queries (ids, full_by_ids)", "queries_ms"),
         ("  XML (feeds.render)", "render_ms"),
     ):
         values = built[key]

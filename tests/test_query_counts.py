@@ -80,8 +80,10 @@ READS = [
     Read("/v1/tags", 1),
     Read("/v1/authors", 2),
     Read("/v1/search", 6, {"q": "جسر"}),
-    Read("/v1/feeds/rss", 9),
-    Read("/v1/feeds/json", 9),
+    # A feed: its ids, the ready pages among them, and for the others the event counter and
+    # the pages' rows, links and media, then kept; warm, the ids and the pages.
+    Read("/v1/feeds/rss", 11, warm=2),
+    Read("/v1/feeds/json", 11, warm=2),
     Read("/v1/ninjs", 9),
     Read("/v1/sitemap.xml", 1),
     Read("/v1/sitemaps/articles-1.xml", 1),

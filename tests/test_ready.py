@@ -181,6 +181,30 @@ class TestSameBytes:
         assert english["name"] == "Local"
         assert english["front"] == front
 
+    @pytest.mark.parametrize(
+        "path", ["/v1/feeds/rss", "/v1/feeds/atom?section=local", "/v1/feeds/json?lang=ar"]
+    )
+    def test_feed_items_from_ready_pages(
+        self,
+        client: TestClient,
+        database: Database,
+        editor: Key,
+        story: dict[str, Any],
+        path: str,
+    ) -> None:
+        create_article(client, editor, headline="خبر ثالث", section="local")
+        clear(database)
+        built = client.get(path)
+        assert built.status_code == 200, built.text
+        assert rows(database)[0] >= 2  # the pages of its items, kept
+        served = client.get(path)
+        same(served, built)
+        pages = rows(database)[0]
+        article = client.get(f"/v1/articles/{story['id']}")  # from the page the feed kept
+        assert rows(database)[0] == pages
+        clear(database)
+        assert client.get(f"/v1/articles/{story['id']}").content == article.content
+
     def test_sparse_fields_and_keys_are_not_ready_made(
         self, client: TestClient, database: Database, editor: Key, story: dict[str, Any]
     ) -> None:

@@ -233,6 +233,33 @@ def public_cards(
     return cards, BackgroundTask(ready.keep, db, seen, cards=rows)
 
 
+def public_pages(
+    session: Session, db: Database, settings: Settings, ids: list[int]
+) -> tuple[dict[int, bytes], BackgroundTask | None]:
+    """``public_cards`` for pages: the public pages of these articles as JSON, by id."""
+    pages = ready.pages(session, settings, ids)
+    missing = [i for i in ids if i not in pages]
+    if not missing:
+        return pages, None
+    seen = event_service.current_number(session)  # before reading what the pages show
+    rows = []
+    for full in article_service.full_by_ids(session, missing):
+        page = _page(settings, full)
+        article = full.article
+        assert article.published_at is not None  # public
+        pages[article.id] = page.body
+        rows.append(
+            ready.page_row(
+                settings,
+                article_id=article.id,
+                public_id=article.public_id,
+                published_at=article.published_at,
+                page=page,
+            )
+        )
+    return pages, BackgroundTask(ready.keep, db, seen, pages=rows)
+
+
 def _public_list(
     request: Request,
     session: Session,

@@ -13,12 +13,22 @@ from sqlalchemy.orm import Session
 
 from app import surrogate
 from app.config import Settings
-from app.deps import AuthorQuery, LangQuery, SectionQuery, SessionDep, SettingsDep, TagQuery
+from app.db import Database
+from app.deps import (
+    AuthorQuery,
+    DbDep,
+    LangQuery,
+    SectionQuery,
+    SessionDep,
+    SettingsDep,
+    TagQuery,
+)
 from app.responses import bytes_response
+from app.routers.articles import public_pages
 from app.routers.present import presenter
 from app.schemas.common import problem_responses
 from app.services import feeds as feed_service
-from app.services.feeds import MEDIA_TYPES, FeedQuery, Kind
+from app.services.feeds import MEDIA_TYPES, FeedItem, FeedQuery, Kind
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
 
@@ -109,13 +119,17 @@ def _responses(media: str, schema: dict[str, Any], what: str) -> dict[int | str,
     ),
 )
 def rss_feed(
-    request: Request, session: SessionDep, settings: SettingsDep, query: FeedQueryDep
+    request: Request,
+    session: SessionDep,
+    db: DbDep,
+    settings: SettingsDep,
+    query: FeedQueryDep,
 ) -> Response:
     """The newest published articles (KHABAR_FEED_ITEMS), site-wide or by section (with its
     sub-sections), tag, author and language (`lang` is also the feed's language; default: the
     site's). Each item has its hero as `media:content` and `media:thumbnail`. A key unlocks
     nothing: drafts never appear. Send `If-None-Match` or `If-Modified-Since` for a 304."""
-    return _feed(request, session, settings, "rss", query)
+    return _feed(request, session, db, settings, "rss", query)
 
 
 @router.get(
@@ -127,10 +141,14 @@ def rss_feed(
     ),
 )
 def atom_feed(
-    request: Request, session: SessionDep, settings: SettingsDep, query: FeedQueryDep
+    request: Request,
+    session: SessionDep,
+    db: DbDep,
+    settings: SettingsDep,
+    query: FeedQueryDep,
 ) -> Response:
     """The same articles as the RSS feed, in Atom 1.0."""
-    return _feed(request, session, settings, "atom", query)
+    return _feed(request, session, db, settings, "atom", query)
 
 
 @router.get(
@@ -140,17 +158,32 @@ def atom_feed(
     responses=_responses("application/feed+json", {"schema": _JSON_FEED}, "JSON Feed 1.1."),
 )
 def json_feed(
-    request: Request, session: SessionDep, settings: SettingsDep, query: FeedQueryDep
+    request: Request,
+    session: SessionDep,
+    db: DbDep,
+    settings: SettingsDep,
+    query: FeedQueryDep,
 ) -> Response:
     """The same articles as the RSS feed, in JSON Feed 1.1."""
-    return _feed(request, session, settings, "json", query)
+    return _feed(request, session, db, settings, "json", query)
 
 
 def _feed(
-    request: Request, session: Session, settings: Settings, kind: Kind, query: FeedQuery
+    request: Request,
+    session: Session,
+    db: Database,
+    settings: Settings,
+    kind: Kind,
+    query: FeedQuery,
 ) -> Response:
     view = presenter(settings, query.lang)
-    feed = feed_service.build(session, settings, kind=kind, query=query, present=view.article)
+    feed = feed_service.build(session, settings, kind=kind, query=query)
+    keep = None
+    if view.lang == settings.default_language:  # the articles' pages as the public gets them
+        pages, keep = public_pages(session, db, settings, feed.ids)
+        feed.items = [FeedItem.model_validate_json(pages[i]) for i in feed.ids if i in pages]
+    else:
+        feed.items = feed_service.items_of(session, feed.ids, view.article)
     session.close()  # the connection goes back to the pool before the rendering
     body = feed_service.render(feed)
     headers = {"Vary": "Accept-Encoding"}
@@ -158,7 +191,7 @@ def _feed(
         # WebSub discovery (§4) by Link headers as well, for subscribers that look only there.
         links = [f'<{hub}>; rel="hub"' for hub in feed.hubs] + [f'<{feed.self_url}>; rel="self"']
         headers["Link"] = ", ".join(links)
-    return bytes_response(
+    response = bytes_response(
         request,
         settings,
         body,
@@ -167,3 +200,5 @@ def _feed(
         headers=headers,
         keys=[surrogate.FEEDS],
     )
+    response.background = keep
+    return response

@@ -4,8 +4,9 @@ A feed is the newest ``feed_items`` public articles (``list_articles`` with the 
 drafts, scheduled, archived and trashed articles never appear, whoever asks), narrowed by
 section (with its sub-sections), tag, author and language. The pages are read in a fixed number
 of queries (``full_many``) and rendered from ``ArticleRead``, the very presentation the JSON API
-gives, so a feed item and the article's JSON agree on URLs, images and captions; the router
-passes the presenter in (``present``), which keeps this module free of the HTTP layer.
+gives, so a feed item and the article's JSON agree on URLs, images and captions: from the
+article's ready-made page where there is one (the router reads those, and passes the presenter
+in for the others, which keeps this module free of the HTTP layer).
 
 The bytes depend only on the content: every date in them comes from the articles (the feed's
 ``updated`` is the newest item's), never from the clock, so an unchanged feed keeps its ETag.
@@ -27,13 +28,13 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import orjson
 from lxml import etree
-from sqlalchemy import select
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app import __version__
 from app.config import Settings
 from app.errors import NotFound
-from app.models import Article, Section
+from app.models import Section
 from app.schemas.articles import ArticleRead
 from app.schemas.media import ImageRead
 from app.services import articles as article_service
@@ -79,6 +80,36 @@ class FeedQuery:
     content: str | None = None
 
 
+class _Named(BaseModel):
+    name: str
+
+
+class FeedItem(BaseModel):
+    """What a feed item shows of an article: the fields of its public JSON (``ArticleRead``)
+    that the formats use, read from a ready-made page (app.services.ready) without the rest."""
+
+    id: str
+    lang: str
+    dir: str
+    headline: str
+    summary: str | None
+    public_url: str
+    body_html: str
+    hero: ImageRead | None
+    section: _Named | None
+    sections: list[_Named]
+    tags: list[_Named]
+    authors: list[_Named]
+    published_at: datetime | None
+    first_published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, article: ArticleRead) -> FeedItem:
+        return cls.model_validate(article, from_attributes=True)
+
+
 @dataclass
 class Feed:
     kind: Kind
@@ -90,7 +121,8 @@ class Feed:
     topic_url: str
     hubs: list[str]
     full_content: bool
-    items: list[ArticleRead] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)  # the articles, newest first
+    items: list[FeedItem] = field(default_factory=list)  # theirs, filled by the caller
 
     @property
     def updated(self) -> datetime | None:
@@ -143,25 +175,18 @@ def topic_urls(
 # Reading -----------------------------------------------------------------------------------
 
 
-def build(
-    session: Session,
-    settings: Settings,
-    *,
-    kind: Kind,
-    query: FeedQuery,
-    present: Callable[[Full], ArticleRead],
-) -> Feed:
-    """The feed's articles and everything said about it; unknown section, tag or author slugs
-    raise NotFound, as the article list does."""
+def build(session: Session, settings: Settings, *, kind: Kind, query: FeedQuery) -> Feed:
+    """The feed's articles (``ids``; the caller fills ``items``, with ``items_of`` or from
+    ready-made pages) and everything said about it; unknown section, tag or author slugs raise
+    NotFound, as the article list does."""
     site = site_of(settings)
     lang = query.lang or site.default_language
     canonical, names, descriptions = _subjects(session, query, lang=lang, site=site)
-    pages = latest(
-        session,
-        filters=ArticleFilters(
-            section=canonical.section, tag=canonical.tag, author=canonical.author, lang=query.lang
-        ),
-        limit=settings.feed_items,
+    filters = ArticleFilters(
+        section=canonical.section, tag=canonical.tag, author=canonical.author, lang=query.lang
+    )
+    ids, _ = article_service.list_ids(
+        session, filters=filters, cursor=None, limit=settings.feed_items
     )
     full_content = (
         query.content == "full" if query.content is not None else settings.feed_full_content
@@ -177,24 +202,16 @@ def build(
         topic_url=feed_url(site.api_url, kind, replace(canonical, content=None)),
         hubs=list(settings.websub_hubs),
         full_content=full_content,
-        items=[present(page) for page in pages],
+        ids=ids,
     )
 
 
-def latest(session: Session, *, filters: ArticleFilters, limit: int) -> list[Full]:
-    """The newest ``limit`` public articles that pass ``filters``, as full pages, newest first.
-
-    The list gives the ids (and the visibility rule); the rows are read again with their
-    bodies, which cards leave out, and ``full_many`` adds their links and media in a fixed
-    number of queries."""
-    if filters.status is not None:
-        raise ValueError("feeds are public: filters.status must be None")
-    cards, _ = article_service.list_articles(session, filters=filters, cursor=None, limit=limit)
-    ids = [card.article.id for card in cards]
-    if not ids:
-        return []
-    rows = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
-    return article_service.full_many(session, [rows[i] for i in ids if i in rows], public=True)
+def items_of(
+    session: Session, ids: list[int], present: Callable[[Full], ArticleRead]
+) -> list[FeedItem]:
+    """The feed items of these articles, built from their pages (those unpublished since the
+    ids were read are left out)."""
+    return [FeedItem.of(present(page)) for page in article_service.full_by_ids(session, ids)]
 
 
 def _subjects(
@@ -429,7 +446,7 @@ def _clean(text: str) -> str:
     return INVALID_CHARACTERS.sub("", text)
 
 
-def _html(article: ArticleRead) -> str:
+def _html(article: FeedItem) -> str:
     """The body, inside an element that carries its language and direction (feed readers lay
     it out in the reader's own direction otherwise)."""
     return f'<div lang="{article.lang}" dir="{article.dir}">{article.body_html}</div>'
@@ -442,7 +459,7 @@ def _cdata(html: str) -> str | etree.CDATA:
     return html if "]]>" in html else etree.CDATA(html)
 
 
-def _item_id(site: Site, article: ArticleRead) -> str:
+def _item_id(site: Site, article: FeedItem) -> str:
     """A tag: URI (RFC 4151) that stays the same when the slug, section or URL layout changes:
     the site's host, the day the article was first published, its id."""
     host = urlsplit(site.url).hostname or "localhost"
@@ -450,12 +467,12 @@ def _item_id(site: Site, article: ArticleRead) -> str:
     return f"tag:{host},{when:%Y-%m-%d}:{article.id}"
 
 
-def _updated(article: ArticleRead) -> datetime:
+def _updated(article: FeedItem) -> datetime:
     # A scheduled article's publication time may come after its last edit.
     return max(article.updated_at, article.published_at or article.updated_at)
 
 
-def _categories(article: ArticleRead) -> list[str]:
+def _categories(article: FeedItem) -> list[str]:
     sections = [article.section, *article.sections] if article.section else article.sections
     names = [s.name for s in sections] + [t.name for t in article.tags]
     return list(dict.fromkeys(names))

@@ -127,6 +127,11 @@ _CARDS = select(ReadyCard.article_id, ReadyCard.body).where(
     ReadyCard.article_id.in_(bindparam("ids", expanding=True, type_=Integer())),
     ReadyCard.format == bindparam("format"),
 )
+_PAGES = select(ReadyArticle.article_id, ReadyArticle.body).where(
+    ReadyArticle.article_id.in_(bindparam("ids", expanding=True, type_=Integer())),
+    ReadyArticle.format == bindparam("format"),
+    ReadyArticle.published_at <= _NOW,
+)
 _COUNTER_LOCKED = select(EventCounter.value).where(EventCounter.name == COUNTER).with_for_update()
 
 
@@ -289,6 +294,14 @@ def cards(session: Session, settings: Settings, ids: list[int]) -> dict[int, byt
         return {}
     rows = session.execute(_CARDS, {"ids": ids, "format": format_of(settings)})
     return {article_id: body for article_id, body in rows}
+
+
+def pages(session: Session, settings: Settings, ids: list[int]) -> dict[int, bytes]:
+    """The bodies of the ready pages among these articles, by id."""
+    if not ids:
+        return {}
+    params = {"ids": ids, "format": format_of(settings), "now": utcnow()}
+    return {article_id: body for article_id, body in session.execute(_PAGES, params)}
 
 
 def forget(session: Session, articles: Select[Any] | Iterable[int]) -> None:
