@@ -98,26 +98,6 @@ class Database:
         )
         self.read_session = sessionmaker(self.engine, expire_on_commit=False)
         self.write_session = sessionmaker(write_bind, expire_on_commit=False)
-        self._lookups: Engine | None = None
-
-    @property
-    def lookups(self) -> Engine:
-        """Connections for single-statement reads on raw DBAPI connections (the routes'
-        lookups of ready-made pages; app.lane has asynchronous ones of its own). On
-        PostgreSQL a pool of its own, in autocommit and without the ping on checkout: a
-        lookup is then one round trip, not three (ping, the SELECT in a transaction, the
-        rollback when it goes back). A connection that fails is invalidated by its user."""
-        if self.is_sqlite:
-            return self.engine
-        if self._lookups is None:
-            self._lookups = create_engine(
-                sync_url(self.url),
-                isolation_level="AUTOCOMMIT",
-                pool_size=10,
-                max_overflow=20,
-                pool_use_lifo=True,
-            )
-        return self._lookups
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
@@ -127,5 +107,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self._lookups is not None:
-            self._lookups.dispose()

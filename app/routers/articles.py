@@ -190,7 +190,7 @@ def _public_article(
 ) -> Response:
     """``GET /v1/articles/{id}`` for the public: its ready-made page (app.services.ready), or
     one built as before, kept once the response is sent."""
-    page = ready.page(db, settings, public_id)
+    page = ready.page(session, settings, public_id)
     if page is not None:
         return page_response(request, settings, page)
     seen = event_service.current_number(session)  # before reading what the page shows
