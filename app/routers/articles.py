@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -147,6 +147,20 @@ def _page(settings: Settings, full: Full) -> ready.Page:
     )
 
 
+def _page_and_row(settings: Settings, full: Full) -> tuple[ready.Page, dict[str, Any]]:
+    """The public page of a published article, and its row to keep."""
+    page, article = _page(settings, full), full.article
+    assert article.published_at is not None  # published
+    row = ready.page_row(
+        settings,
+        article_id=article.id,
+        public_id=article.public_id,
+        published_at=article.published_at,
+        page=page,
+    )
+    return page, row
+
+
 def page_response(request: Request, settings: Settings, page: ready.Page) -> Response:
     """A public article page from its ready-made bytes (also used by app.lane)."""
     return json_bytes_response(
@@ -197,16 +211,7 @@ def _public_article(
     full = article_service.read_article(session, article_id=public_id, public=True)
     if full is None:
         raise NotFound(f"No published article has the id «{public_id}».")
-    page = _page(settings, full)
-    article = full.article
-    assert article.published_at is not None  # published
-    row = ready.page_row(
-        settings,
-        article_id=article.id,
-        public_id=article.public_id,
-        published_at=article.published_at,
-        page=page,
-    )
+    page, row = _page_and_row(settings, full)
     response = page_response(request, settings, page)
     response.background = BackgroundTask(ready.keep, db, seen, pages=[row])
     return response
@@ -219,45 +224,52 @@ def public_cards(
     ready-made, those missing built as before, with the task that keeps them once the response
     is sent (None when nothing was missing). An article unpublished since its id was read is
     left out (and nothing is kept)."""
-    cards = ready.cards(session, settings, ids)
-    missing = [i for i in ids if i not in cards]
-    if not missing:
-        return cards, None
-    seen = event_service.current_number(session)  # before reading what the cards show
     view = presenter(settings)
-    rows = []
-    for card in article_service.cards_by_ids(session, missing, public=True):
-        body = view.card(card).model_dump_json().encode("utf-8")
-        cards[card.article.id] = body
-        rows.append(ready.card_row(settings, article_id=card.article.id, body=body))
-    return cards, BackgroundTask(ready.keep, db, seen, cards=rows)
+
+    def build(missing: list[int]) -> Iterator[tuple[int, bytes, dict[str, Any]]]:
+        for card in article_service.cards_by_ids(session, missing, public=True):
+            body = view.card(card).model_dump_json().encode("utf-8")
+            yield (
+                card.article.id,
+                body,
+                ready.card_row(settings, article_id=card.article.id, body=body),
+            )
+
+    return _completed(session, db, ready.cards(session, settings, ids), ids, build, "cards")
 
 
 def public_pages(
     session: Session, db: Database, settings: Settings, ids: list[int]
 ) -> tuple[dict[int, bytes], BackgroundTask | None]:
     """``public_cards`` for pages: the public pages of these articles as JSON, by id."""
-    pages = ready.pages(session, settings, ids)
-    missing = [i for i in ids if i not in pages]
+
+    def build(missing: list[int]) -> Iterator[tuple[int, bytes, dict[str, Any]]]:
+        for full in article_service.full_by_ids(session, missing):
+            page, row = _page_and_row(settings, full)
+            yield full.article.id, page.body, row
+
+    return _completed(session, db, ready.pages(session, settings, ids), ids, build, "pages")
+
+
+def _completed(
+    session: Session,
+    db: Database,
+    found: dict[int, bytes],
+    ids: list[int],
+    build: Callable[[list[int]], Iterable[tuple[int, bytes, dict[str, Any]]]],
+    kind: Literal["cards", "pages"],
+) -> tuple[dict[int, bytes], BackgroundTask | None]:
+    """``found`` (ready-made JSON by id) with the missing of ``ids`` built (id, body, row to
+    keep), and the task that keeps those rows, if nothing changed while they were read."""
+    missing = [i for i in ids if i not in found]
     if not missing:
-        return pages, None
-    seen = event_service.current_number(session)  # before reading what the pages show
+        return found, None
+    seen = event_service.current_number(session)  # before reading what they show
     rows = []
-    for full in article_service.full_by_ids(session, missing):
-        page = _page(settings, full)
-        article = full.article
-        assert article.published_at is not None  # public
-        pages[article.id] = page.body
-        rows.append(
-            ready.page_row(
-                settings,
-                article_id=article.id,
-                public_id=article.public_id,
-                published_at=article.published_at,
-                page=page,
-            )
-        )
-    return pages, BackgroundTask(ready.keep, db, seen, pages=rows)
+    for article_id, body, row in build(missing):
+        found[article_id] = body
+        rows.append(row)
+    return found, BackgroundTask(ready.keep, db, seen, **{kind: rows})
 
 
 def _public_list(
