@@ -486,19 +486,16 @@ def _next_cursor(rows: Sequence[Any], limit: int, order: str) -> str | None:
 
 
 # The public list without filters, with each article's ready-made card where there is one.
-_READY_LIST = (
+_WITH_CARDS = (
     select(Article.id, Article.published_at, ReadyCard.body)
     .outerjoin(
         ReadyCard,
         and_(ReadyCard.article_id == Article.id, ReadyCard.format == bindparam("format")),
     )
     .where(published(_NOW))
-    .order_by(Article.published_at.desc(), Article.id.desc())
-    .limit(_N)
 )
-_READY_LIST_AFTER = _READY_LIST.where(
-    tuple_(Article.published_at, Article.id) < tuple_(_AFTER_WHEN, _AFTER_ID)
-)
+_READY_LIST = _page_of(_WITH_CARDS, Article.published_at, None, _N)
+_READY_LIST_AFTER = _page_of(_WITH_CARDS, Article.published_at, (_AFTER_WHEN, _AFTER_ID), _N)
 
 
 def find_ready_list(
