@@ -100,7 +100,7 @@ def get_section(
     view = presenter(settings, lang)
     slugs = {s.id: s.slug for s in sections}
     pinned, latest = article_service.section_front_ids(
-        session, section=section, latest=settings.section_front_latest
+        session, section=section, sections=sections, latest=settings.section_front_latest
     )
     keep = None
     if view.lang == settings.default_language:  # the cards as the article list shows them

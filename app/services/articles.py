@@ -349,7 +349,12 @@ def list_articles(
 
 
 def list_ids(
-    session: Session, *, filters: ArticleFilters, cursor: str | None, limit: int
+    session: Session,
+    *,
+    filters: ArticleFilters,
+    cursor: str | None,
+    limit: int,
+    subtree: list[int] | None = None,
 ) -> tuple[list[int], str | None]:
     """The internal ids of a page of articles, newest first, and the cursor of the next page
     (None at the end).
@@ -362,8 +367,8 @@ def list_ids(
     order_column = Article.published_at if by_published else Article.created_at
     order = "published" if by_published else "created"
     after, now = _after(cursor, order)
-    sections = None
-    if filters.section is not None:
+    sections = subtree  # the section filter's, when the caller has read the sections already
+    if filters.section is not None and sections is None:
         sections = section_service.subtree_ids_by_slug(session, slug=filters.section)
         if sections is None:
             raise NotFound(f"No section has the slug «{filters.section}».")
@@ -777,11 +782,11 @@ def _media_of(session: Session, article: Article, authors: list[Byline]) -> dict
 
 
 def section_front_ids(
-    session: Session, *, section: Section, latest: int
+    session: Session, *, section: Section, sections: list[Section], latest: int
 ) -> tuple[list[int], list[int]]:
     """A section's front as readers see it, as internal ids: its pinned articles in order, then
-    the ``latest`` newest of the section and its sub-sections that are not pinned. Drafts never
-    appear, not even for a key holder."""
+    the ``latest`` newest of the section and its sub-sections (among ``sections``, the whole
+    tree) that are not pinned. Drafts never appear, not even for a key holder."""
     pins = select(SectionPin.article_id).where(SectionPin.section_id == section.id)
     pinned_ids = list(session.scalars(pins.order_by(SectionPin.position)))
     if pinned_ids:
@@ -794,6 +799,7 @@ def section_front_ids(
         filters=ArticleFilters(section=section.slug),
         cursor=None,
         limit=latest + len(pinned_ids),
+        subtree=section_service.subtree_ids(sections, section.id),
     )
     shown = set(pinned_ids)
     return pinned_ids, [i for i in newest if i not in shown][:latest]
